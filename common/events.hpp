@@ -1,0 +1,101 @@
+// Events between services on Redis Streams, one stream per producing service ("events:SERVICE") and one
+// consumer group per consuming service.
+//
+// Producing: publish() writes the event into the service's outbox table inside the caller's
+// transaction; the relay (Outbox::relay_once) XADDs unsent rows and marks them sent. A crash between
+// XADD and the mark re-sends the row: consumers dedupe by event id.
+// Consuming: each event's effect and its id in the inbox table commit in one transaction; XACK follows
+// the commit. Entries left pending by a dead consumer are claimed with XAUTOCLAIM; an entry delivered
+// more than max_deliveries times is copied to "dead:GROUP" and acknowledged.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace soci {
+class session;
+}
+namespace crowd::db {
+class Database;
+}
+namespace crowd::redis {
+class Client;
+}
+
+namespace crowd::events {
+
+struct Event {
+  std::string id;    // evt_...
+  std::string type;  // "task.opened"
+  int version = 1;
+  std::int64_t occurred_at_ms = 0;
+  std::string producer;  // service name
+  std::string trace_id;
+  std::string key;  // the aggregate id the event is about (task id, ...)
+  nlohmann::json data = nlohmann::json::object();
+
+  nlohmann::json envelope() const;  // {id, type, version, occurred_at, producer, trace_id, key, data}
+  static Event from_envelope(const nlohmann::json& j);  // throws std::invalid_argument
+};
+
+std::string stream_of(const std::string& producer);  // "events:" + producer
+
+// Writes an event into the outbox within the caller's open transaction. Returns the event id.
+// The producer is the running service's name (set once at start by Service).
+std::string publish(soci::session& s, const std::string& type, const std::string& key, nlohmann::json data,
+                    const std::string& trace_id = {});
+void set_producer(const std::string& service_name);
+const std::string& producer();
+
+using Handler = std::function<void(soci::session&, const Event&)>;
+
+// Handlers of one consuming service, by producer stream and event type.
+class Subscriptions {
+ public:
+  void on(const std::string& producer, const std::string& type, Handler h);
+  std::vector<std::string> streams() const;
+  const Handler* find(const std::string& type) const;
+  bool empty() const { return handlers_.empty(); }
+
+ private:
+  std::vector<std::string> producers_;
+  std::map<std::string, Handler> handlers_;
+};
+
+// Inbox: records the event id; returns false when it was already recorded (a duplicate delivery).
+bool inbox_claim(soci::session& s, const std::string& event_id, const std::string& type);
+
+// ---- The loops' single steps (Service runs them on its worker pool; tests call them directly). ----
+
+// Sends up to `batch` unsent outbox rows in id order with one pipelined round of XADDs, then marks them
+// sent in one transaction. Returns how many were sent.
+int relay_once(db::Database& db, redis::Client& redis, int batch);
+
+struct ConsumerOptions {
+  std::string group;     // consuming service name
+  std::string consumer;  // this process's consumer name
+  int batch = 100;
+  int block_ms = 500;
+  int max_deliveries = 5;
+  std::int64_t claim_idle_ms = 15000;
+};
+
+// Creates the consumer group on every subscribed stream (MKSTREAM, from the beginning).
+void ensure_groups(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
+// Reads up to one batch of new entries (XREADGROUP ... >), applies each in its own transaction with the
+// inbox, XACKs the applied and the duplicates. A handler that throws leaves its entry pending (retried
+// through reclaim_once). Returns how many entries were read.
+int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
+// Dead-letters entries idle at least claim_idle_ms and delivered max_deliveries times or more (XADD to
+// "dead:GROUP" with the original fields plus stream/id/reason, then XACK); claims the rest of the idle
+// entries with XAUTOCLAIM and applies them as consume_once does. Returns how many were handled.
+int reclaim_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
+// Entries of the group not yet delivered plus pending ones, summed over the subscribed streams
+// (XINFO GROUPS lag + pending), for /metrics.
+std::int64_t lag(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
+
+}  // namespace crowd::events

@@ -1,0 +1,155 @@
+// HTTP types shared by every service. Beast and Asio stay out of this header: handlers are plain
+// functions that run on the service's worker pool (where blocking SOCI and hiredis calls are allowed),
+// while the server reads and writes on its IO thread with C++20 coroutines (server.cpp).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/auth.hpp"
+
+namespace crowd::http {
+
+using json = nlohmann::json;
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // decoded path without query
+  std::map<std::string, std::string> query;   // decoded query parameters
+  std::map<std::string, std::string> params;  // path parameters from the route pattern
+  std::map<std::string, std::string> headers; // lower-case names
+  std::string body;
+  std::string request_id;
+  std::string route;  // the matched pattern, e.g. "/v1/tasks/{id}" (for metrics and logs)
+  std::optional<auth::Principal> principal;  // set when a valid bearer token came with the request
+
+  std::string header(std::string_view name) const;  // name in lower case; "" when absent
+  std::string param(const std::string& name) const;
+  std::optional<std::string> query_param(const std::string& name) const;
+  // The body parsed as a JSON object. Throws Problem 415 (not JSON) or 400 (malformed, not an object).
+  json json_body() const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response json_of(int status, const json& j);
+  static Response no_content();
+};
+
+// One field of bad input: the JSON path of the field ("pay_per_unit.amount_fen") and what is wrong.
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+// An operating error that becomes an application/problem+json response (RFC 9457).
+// `type` is a stable short slug ("validation", "not-found", ...) rendered as a URI by the server.
+class Problem : public std::runtime_error {
+ public:
+  Problem(int status, std::string type, std::string title, std::string detail = {},
+          std::vector<FieldError> errors = {});
+  int status;
+  std::string type;
+  std::string title;
+  std::string detail;
+  std::vector<FieldError> errors;
+  json extra = json::object();  // more members for the problem body
+  json to_json(const std::string& instance) const;
+};
+
+Problem not_found(std::string what);          // 404
+Problem forbidden(std::string detail);        // 403
+Problem unauthorized(std::string detail);     // 401
+Problem conflict(std::string detail);         // 409
+Problem bad_request(std::string detail);      // 400
+Problem invalid(std::vector<FieldError> errors);  // 422 with field errors
+
+// Reads fields of a JSON object, collecting every error before failing, so a client learns all
+// of what is wrong at once. Call done() after the last read: it throws 422 if anything failed.
+class Fields {
+ public:
+  explicit Fields(const json& object, std::string prefix = {});
+  std::string str(const std::string& name, std::size_t min_len = 1, std::size_t max_len = 1000);
+  std::optional<std::string> opt_str(const std::string& name, std::size_t max_len = 1000);
+  std::int64_t i64(const std::string& name, std::int64_t min, std::int64_t max);
+  std::optional<std::int64_t> opt_i64(const std::string& name, std::int64_t min, std::int64_t max);
+  double num(const std::string& name, double min, double max);
+  std::optional<double> opt_num(const std::string& name, double min, double max);
+  bool boolean(const std::string& name);
+  std::optional<bool> opt_bool(const std::string& name);
+  std::string one_of(const std::string& name, const std::vector<std::string>& allowed);
+  std::vector<std::string> str_list(const std::string& name, std::size_t min_items, std::size_t max_items,
+                                    std::size_t max_len = 100);
+  // A nested object (absent → nullopt; wrong type → error). Its fields are read with a child Fields.
+  std::optional<json> opt_object(const std::string& name);
+  // {"amount_fen": int > 0, "currency": "CNY"}: returns amount in fen.
+  std::int64_t money_fen(const std::string& name, std::int64_t min_fen, std::int64_t max_fen);
+  void fail(const std::string& name, std::string message);
+  bool has(const std::string& name) const;
+  bool ok() const { return errors_.empty(); }
+  const std::vector<FieldError>& errors() const { return errors_; }
+  void merge(const Fields& child);
+  void done() const;  // throws invalid(errors) when any read failed
+
+ private:
+  const json* find(const std::string& name, bool required);
+  std::string path(const std::string& name) const;
+  const json& obj_;
+  std::string prefix_;
+  std::vector<FieldError> errors_;
+};
+
+using Handler = std::function<Response(Request&)>;
+
+// Routes by method and path pattern; "{name}" segments bind path parameters.
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler);
+  void get(std::string pattern, Handler h) { add("GET", std::move(pattern), std::move(h)); }
+  void post(std::string pattern, Handler h) { add("POST", std::move(pattern), std::move(h)); }
+  void put(std::string pattern, Handler h) { add("PUT", std::move(pattern), std::move(h)); }
+  void del(std::string pattern, Handler h) { add("DELETE", std::move(pattern), std::move(h)); }
+
+  struct Match {
+    const Handler* handler = nullptr;
+    std::string pattern;
+    std::vector<std::string> allowed;  // methods allowed on a path that matched with another method
+  };
+  // Fills req.params on a match; on a path match with the wrong method returns allowed methods.
+  Match match(Request& req) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+// Authorisation helpers for handlers.
+const auth::Principal& require_auth(const Request& req);                          // 401 without a token
+const auth::Principal& require_role(const Request& req, std::initializer_list<auth::Role> roles);  // 403
+
+// Pagination: limit (1..max, default def) and an opaque cursor from the query string.
+struct Page {
+  int limit;
+  std::string cursor;  // "" for the first page
+};
+Page page_of(const Request& req, int def = 20, int max = 100);
+
+}  // namespace crowd::http
