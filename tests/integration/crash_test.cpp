@@ -1,0 +1,63 @@
+// kill -9 of settlement while accepted deliveries wait in the stream: every delivery is settled exactly once.
+#include <doctest/doctest.h>
+
+#include "flows.hpp"
+
+using namespace crowd::test;
+
+namespace {
+std::int64_t fen(const json& j) { return j.is_object() ? j.at("amount_fen").get<std::int64_t>() : j.get<std::int64_t>(); }
+
+// Drives `count` single tasks of 1,000.00 yuan up to an accepted delivery while settlement is down.
+void accept_deliveries_while_settlement_down(Platform& p, const Party& ent, const Party& w, int count) {
+  std::vector<std::string> tasks;
+  for (int i = 0; i < count; ++i)
+    tasks.push_back(post_open_task(p, ent, task_body("标注任务 " + std::to_string(i), "single", 1, 100'000)));
+  p.kill9("settlement");
+  for (const auto& t : tasks) {
+    std::string asg = accept_offer(p, w, t);
+    std::string sub = submit(p, w, asg, "labels-" + t);
+    auto r = p.call("delivery", "POST", "/v1/submissions/" + sub + "/review", {{"decision", "accept"}}, ent.token);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+}
+
+void check_settled_once(Platform& p, const Party& ent, const Party& w, int count) {
+  // Each 1,000.00: fee 50.00, gross 950.00; cumulative 950 × count × 80% stays under 5,000 for count ≤ 6.
+  const std::int64_t per_task_net = 95'000;
+  bool settled = eventually([&] { return fen(balances(p, w)["payable"]) == per_task_net * count; },
+                            std::chrono::seconds(40));
+  CHECK_MESSAGE(settled, balances(p, w).dump());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // room for a wrong second payment to show
+  CHECK(fen(balances(p, w)["payable"]) == per_task_net * count);
+  auto eb = balances(p, ent);
+  CHECK(fen(eb["available"]) == 10'000'000 - 100'000 * count);
+  CHECK(fen(eb["escrow"]) == 0);
+  auto check = ledger_check(p);
+  CHECK_MESSAGE(check["ok"] == true, check.dump());
+}
+}  // namespace
+
+TEST_CASE("crash: settlement killed with -9 mid-stream settles every delivery exactly once") {
+  const int count = 5;
+  for (std::string point : {"consume.before_commit", "consume.after_commit", "relay.after_xadd"}) {
+    CAPTURE(point);
+    Platform p("crash");
+    p.start_all();
+    Party ent = register_enterprise(p, "广州示例制造有限公司", "91350100M000100Y43");
+    Party w = register_worker(p, "王五", "44030619880315201X", "13700137000", {"cad"});
+    deposit(p, ent, 10'000'000, "crash-topup");
+    go_online(p, w);
+    accept_deliveries_while_settlement_down(p, ent, w, count);
+    // Restart settlement so that it dies with SIGKILL at the crash point on its 3rd pass, then again normally.
+    try {
+      p.start("settlement", {{"CROWD_CRASH_AT", point}, {"CROWD_CRASH_AFTER", "2"}});
+    } catch (const std::exception&) {
+      // it may die before it reports ready
+    }
+    REQUIRE_MESSAGE(p.wait_exit("settlement", std::chrono::seconds(30)), p.log_tail("settlement"));
+    CHECK(p.log_tail("settlement").find("crash point") != std::string::npos);
+    p.start("settlement");
+    check_settled_once(p, ent, w, count);
+  }
+}

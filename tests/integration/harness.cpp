@@ -1,0 +1,357 @@
+#include "harness.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace crowd::test {
+namespace fs = std::filesystem;
+
+json HttpResponse::json_body() const { return json::parse(body, nullptr, false); }
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? "" : it->second;
+}
+
+namespace {
+
+int connect_loopback(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+HttpResponse parse_response(const std::string& raw) {
+  HttpResponse r;
+  auto head_end = raw.find("\r\n\r\n");
+  if (head_end == std::string::npos) return r;
+  std::istringstream head(raw.substr(0, head_end));
+  std::string line;
+  std::getline(head, line);
+  if (line.size() >= 12) r.status = std::stoi(line.substr(9, 3));
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    r.headers[name] = value;
+  }
+  r.body = raw.substr(head_end + 4);
+  return r;
+}
+
+}  // namespace
+
+bool redis_ping(int port) {
+  int fd = connect_loopback(port);
+  if (fd < 0) return false;
+  const char ping[] = "PING\r\n";
+  bool ok = ::send(fd, ping, sizeof(ping) - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(ping) - 1);
+  char buf[16] = {0};
+  ok = ok && ::recv(fd, buf, sizeof(buf) - 1, 0) > 0 && std::string(buf).rfind("+PONG", 0) == 0;
+  ::close(fd);
+  return ok;
+}
+
+HttpResponse http_raw(int port, const std::string& raw_request) {
+  int fd = connect_loopback(port);
+  if (fd < 0) return HttpResponse{};
+  std::size_t sent = 0;
+  while (sent < raw_request.size()) {
+    ssize_t n = ::send(fd, raw_request.data() + sent, raw_request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close early (e.g. 413): read what it answered
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string raw;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return parse_response(raw);
+}
+
+HttpResponse http_request(int port, const std::string& method, const std::string& target, const std::string& body,
+                          const std::map<std::string, std::string>& headers) {
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  bool has_ct = false;
+  for (const auto& [k, v] : headers) {
+    req += k + ": " + v + "\r\n";
+    has_ct = has_ct || k == "Content-Type";
+  }
+  if (!body.empty() && !has_ct) req += "Content-Type: application/json\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  return http_raw(port, req);
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+std::string temp_dir(const std::string& tag) {
+  std::random_device rd;
+  auto dir = fs::temp_directory_path() / ("crowd-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (ready()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// ------------------------------------------------------------------ Process
+
+Process::~Process() {
+  if (pid_ > 0) kill9();
+}
+
+void Process::start(const std::string& exe, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env, const std::string& log_path) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(exe.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  pid_ = pid;
+}
+
+void Process::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  pid_ = -1;
+}
+
+int Process::terminate(int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int st = 0;
+    pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill9();
+  return -1;
+}
+
+bool Process::running() {
+  if (pid_ <= 0) return false;
+  int st = 0;
+  if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------ Platform
+
+const std::vector<std::string>& Platform::service_names() {
+  static const std::vector<std::string> names = {"accounts", "tasks", "matching", "delivery", "settlement", "invoicing"};
+  return names;
+}
+
+namespace {
+std::string env_or(const char* name, const std::string& def) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : def;
+}
+
+std::string binary_of(const std::string& service) {
+  std::string up = service;
+  for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string path = env_or(("CROWD_BIN_" + up).c_str(), "");
+  if (path.empty()) throw std::runtime_error("CROWD_BIN_" + up + " is not set (run the tests through ctest)");
+  return path;
+}
+
+// Creates a fresh PostgreSQL database for one service of one test run (psql on the configured server).
+std::string pg_database(const std::string& service, const std::string& tag) {
+  std::string host = env_or("CROWD_TEST_PG_HOST", "127.0.0.1");
+  std::string port = env_or("CROWD_TEST_PG_PORT", "55432");
+  std::string user = env_or("CROWD_TEST_PG_USER", "crowd");
+  std::random_device rd;
+  std::string name = "t_" + service + "_" + tag + "_" + std::to_string(rd() % 1000000000);
+  for (auto& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+  std::string cmd = "psql -q -h " + host + " -p " + port + " -U " + user + " -d postgres -c 'CREATE DATABASE " + name +
+                    "' > /dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("could not create database: " + cmd);
+  return "postgresql://host=" + host + " port=" + port + " dbname=" + name + " user=" + user;
+}
+}  // namespace
+
+Platform::Platform(const std::string& tag, std::map<std::string, std::string> extra_env)
+    : dir_(temp_dir(tag)), pg_(env_or("CROWD_TEST_PG", "") == "1") {
+  std::ofstream(dir_ + "/clock") << 0;
+  env_ = {{"CROWD_TOKEN_SECRET", "integration-test-secret-0123456789abcdef"},
+          {"CROWD_PII_KEY", std::string(64, '1')},
+          {"CROWD_PII_HMAC_KEY", std::string(64, '2')},
+          {"CROWD_OPERATOR_USERNAME", "ops"},
+          {"CROWD_OPERATOR_PASSWORD", "operator-password-1"},
+          {"CROWD_CLOCK_FILE", dir_ + "/clock"},
+          {"CROWD_DATA_DIR", dir_},
+          {"CROWD_WORKERS", "3"},
+          {"CROWD_CLAIM_IDLE_MS", "1000"},
+          {"CROWD_EVENT_BLOCK_MS", "200"},
+          {"CROWD_LOG_LEVEL", "info"},
+          {"ASAN_OPTIONS", "detect_leaks=0"}};
+  for (auto& [k, v] : extra_env) env_[k] = v;
+  start_redis();
+  for (const auto& s : service_names()) {
+    ServiceSpec spec{s, free_port(), {}, {}};
+    spec.db_url = pg_ ? pg_database(s, tag) : "sqlite3://db=" + dir_ + "/" + s + ".db timeout=10";
+    specs_[s] = spec;
+  }
+}
+
+Platform::~Platform() {
+  for (auto& [name, p] : procs_) p->terminate(5000);
+  redis_.kill9();
+  if (env_or("CROWD_TEST_KEEP", "") != "1") {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+}
+
+void Platform::start_redis() {
+  if (redis_port_ == 0) redis_port_ = free_port();
+  fs::create_directories(dir_ + "/redis");
+  redis_.start("redis-server",
+               {"--port", std::to_string(redis_port_), "--bind", "127.0.0.1", "--dir", dir_ + "/redis", "--appendonly",
+                "yes", "--appendfsync", "always", "--save", ""},
+               {}, dir_ + "/redis.log");
+  bool up = eventually([&] { return redis_ping(redis_port_); }, std::chrono::seconds(10));
+  if (!up) throw std::runtime_error("redis-server did not start");
+}
+
+void Platform::restart_redis() {
+  redis_.terminate(10000);
+  start_redis();
+}
+
+int Platform::port(const std::string& service) const { return specs_.at(service).port; }
+
+std::string Platform::log_path(const std::string& service) const { return dir_ + "/" + service + ".log"; }
+
+std::string Platform::log_tail(const std::string& service, std::size_t bytes) const {
+  std::ifstream in(log_path(service));
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return all.size() > bytes ? all.substr(all.size() - bytes) : all;
+}
+
+void Platform::start(const std::string& service, std::map<std::string, std::string> env_override) {
+  const auto& spec = specs_.at(service);
+  auto env = env_;
+  env["CROWD_HTTP_PORT"] = std::to_string(spec.port);
+  env["CROWD_DB_URL"] = spec.db_url;
+  env["CROWD_REDIS_URL"] = "redis://127.0.0.1:" + std::to_string(redis_port_);
+  env["CROWD_CONSUMER_NAME"] = service + "-" + std::to_string(procs_.size()) + "-" + std::to_string(std::rand());
+  for (auto& [k, v] : env_override) env[k] = v;
+  auto& p = procs_[service];
+  if (p) p->kill9();
+  p = std::make_unique<Process>();
+  p->start(binary_of(service), {}, env, log_path(service));
+  int port = spec.port;
+  bool ready = eventually([&] { return http_request(port, "GET", "/readyz").status == 200 || !p->running(); },
+                          std::chrono::seconds(30));
+  if (!ready || !p->running())
+    throw std::runtime_error(service + " did not become ready; log:\n" + log_tail(service));
+}
+
+bool Platform::wait_exit(const std::string& service, std::chrono::milliseconds timeout) {
+  auto it = procs_.find(service);
+  if (it == procs_.end()) return true;
+  return eventually([&] { return !it->second->running(); }, timeout);
+}
+
+void Platform::start_all() {
+  for (const auto& s : service_names()) start(s);
+}
+
+void Platform::kill9(const std::string& service) {
+  auto it = procs_.find(service);
+  if (it != procs_.end()) it->second->kill9();
+}
+
+int Platform::stop(const std::string& service) {
+  auto it = procs_.find(service);
+  return it == procs_.end() ? -1 : it->second->terminate();
+}
+
+void Platform::advance_clock(std::chrono::milliseconds by) {
+  clock_offset_ms_ += by.count();
+  std::string tmp = dir_ + "/clock.tmp";
+  std::ofstream(tmp) << clock_offset_ms_;
+  fs::rename(tmp, dir_ + "/clock");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // services re-read the file at most every 20 ms
+}
+
+HttpResponse Platform::call(const std::string& service, const std::string& method, const std::string& target,
+                            const json& body, const std::string& token, std::map<std::string, std::string> headers) {
+  if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+  return http_request(port(service), method, target, body.is_null() ? std::string() : body.dump(), headers);
+}
+
+}  // namespace crowd::test
