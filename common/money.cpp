@@ -1,5 +1,6 @@
 #include "common/money.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 
 namespace crowd::money {
@@ -15,9 +16,9 @@ std::int64_t mul_div_round(std::int64_t amount, std::int64_t numerator, std::int
 std::string yuan_string(std::int64_t fen) {
   bool neg = fen < 0;
   unsigned long long a = neg ? 0ULL - static_cast<unsigned long long>(fen) : static_cast<unsigned long long>(fen);
-  std::string cents = std::to_string(a % 100);
-  if (cents.size() < 2) cents.insert(0, "0");
-  return (neg ? "-" : "") + std::to_string(a / 100) + "." + cents;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%s%llu.%02llu", neg ? "-" : "", a / 100, a % 100);
+  return buf;
 }
 
 }  // namespace crowd::money
