@@ -1,0 +1,161 @@
+#include "services/matching/consumers.hpp"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "services/matching/ranking.hpp"
+#include "services/matching/rules.hpp"
+#include "services/matching/store.hpp"
+#include "services/matching/views.hpp"
+
+namespace crowd::matching {
+
+namespace {
+
+using nlohmann::json;
+
+std::string req_str(const json& d, const char* name) {
+  const auto& v = d.at(name);
+  if (!v.is_string() || v.get<std::string>().empty()) throw std::invalid_argument(std::string(name) + ": not a string");
+  return v.get<std::string>();
+}
+
+std::int64_t req_int(const json& d, const char* name, std::int64_t min) {
+  const auto& v = d.at(name);
+  if (!v.is_number_integer() || v.get<std::int64_t>() < min) {
+    throw std::invalid_argument(std::string(name) + ": not an integer >= " + std::to_string(min));
+  }
+  return v.get<std::int64_t>();
+}
+
+std::optional<GeoPoint> opt_point(const json& d, const char* name) {
+  if (!d.contains(name) || d.at(name).is_null()) return std::nullopt;
+  const auto& p = d.at(name);
+  const double lat = p.at("lat").get<double>(), lng = p.at("lng").get<double>();
+  if (lat < -90 || lat > 90 || lng < -180 || lng > 180)
+    throw std::invalid_argument(std::string(name) + ": off the globe");
+  return GeoPoint{lat, lng};
+}
+
+std::vector<std::string> skills_of(const json& d, const char* name) {
+  if (!d.contains(name) || d.at(name).is_null()) return {};
+  return normalise_skills(d.at(name).get<std::vector<std::string>>());
+}
+
+store::TaskRow task_from(const json& d) {
+  store::TaskRow t;
+  t.profile.id = req_str(d, "task_id");
+  t.enterprise_id = req_str(d, "enterprise_id");
+  t.category = d.value("category", "");
+  t.mode = d.value("mode", "");
+  t.title = d.value("title", "");
+  t.units_total = req_int(d, "units", 1);
+  t.pay_per_unit_fen = req_int(d, "pay_per_unit_fen", 0);
+  t.currency = d.value("currency", "CNY");
+  t.profile.required_skills = skills_of(d, "required_skills");
+  t.profile.place = opt_point(d, "place");
+  if (d.contains("radius_m") && !d.at("radius_m").is_null()) t.profile.radius_m = req_int(d, "radius_m", 0);
+  t.deadline_ms = req_int(d, "deadline_ms", 0);
+  t.review_window_s = d.contains("review_window_s") ? req_int(d, "review_window_s", 0) : 0;
+  t.is_open = true;
+  t.opened = true;
+  return t;
+}
+
+// Publishes task.units_released for a closed task unless it already was (exactly once per task).
+void release_units_once(soci::session& s, const std::string& task_id, std::int64_t now_ms) {
+  const auto task = store::find_task(s, task_id);
+  if (!task || task->is_open || !task->opened) return;
+  if (!store::mark_units_released(s, task_id, now_ms)) return;
+  const auto u = units_released(task->units_total, task->units_assigned);
+  events::publish(s, "task.units_released", task_id, units_released_data(task_id, task->enterprise_id, u));
+}
+
+// Loads the assignment an event of delivery names, with its task locked first (the lock order of every
+// writer: task, offers, worker, assignments). nullopt when matching never made it.
+std::optional<store::AssignmentRow> locked_assignment(soci::session& s, const events::Event& e) {
+  const std::string assignment_id = req_str(e.data, "assignment_id");
+  auto a = store::find_assignment(s, assignment_id);
+  if (!a) {
+    log::warn("delivery event for an unknown assignment: ignored",
+              {{"event_id", e.id}, {"type", e.type}, {"assignment_id", assignment_id}});
+    return std::nullopt;
+  }
+  store::lock_task(s, a->task_id);
+  return store::find_assignment(s, assignment_id);
+}
+
+}  // namespace
+
+void on_worker_registered(soci::session& s, const events::Event& e, std::int64_t now_ms) {
+  WorkerProfile w;
+  w.id = req_str(e.data, "worker_id");
+  w.skills = skills_of(e.data, "skills");
+  w.home = opt_point(e.data, "home");
+  w.verified = e.data.value("verified", false);
+  w.credit_score = static_cast<int>(std::clamp<std::int64_t>(e.data.value("credit_score", 0), 0, 100));
+  store::upsert_worker(s, w, now_ms);
+}
+
+void on_task_opened(soci::session& s, const events::Event& e, const Settings& cfg, std::int64_t now_ms) {
+  const auto t = task_from(e.data);
+  if (store::insert_task(s, t, now_ms)) {
+    offer_round(s, t.profile.id, cfg, now_ms);
+    return;
+  }
+  const auto known = store::find_task(s, t.profile.id);
+  if (known && !known->opened) {
+    // The cancel request came first: the task is born closed, and now we know what to release.
+    store::fill_placeholder_task(s, t, now_ms);
+    release_units_once(s, t.profile.id, now_ms);
+  }
+}
+
+void on_task_cancel_requested(soci::session& s, const events::Event& e, std::int64_t now_ms) {
+  const std::string task_id = req_str(e.data, "task_id");
+  const std::string enterprise_id = req_str(e.data, "enterprise_id");
+  if (!store::lock_task(s, task_id)) {
+    store::insert_placeholder_task(s, task_id, enterprise_id, now_ms);
+    return;
+  }
+  if (store::close_task(s, task_id, now_ms)) store::withdraw_pending_offers(s, task_id, now_ms);
+  release_units_once(s, task_id, now_ms);
+}
+
+void on_delivery_rejected(soci::session& s, const events::Event& e, const Settings& cfg, std::int64_t now_ms) {
+  const auto a = locked_assignment(s, e);
+  if (!a || !assignment_after(a->status, DeliveryVerdict::rejected)) return;
+  if (!store::move_assignment(s, a->id, AssignmentStatus::active, AssignmentStatus::rejected, now_ms)) return;
+  if (!store::release_units(s, a->task_id, a->units)) {
+    throw std::logic_error("task " + a->task_id + " has fewer assigned units than assignment " + a->id);
+  }
+  store::add_load(s, a->worker_id, -1);
+  // offer_round does nothing for a closed task.
+  offer_round(s, a->task_id, cfg, now_ms);
+}
+
+void on_delivery_accepted(soci::session& s, const events::Event& e, std::int64_t now_ms) {
+  const auto a = locked_assignment(s, e);
+  if (!a || !assignment_after(a->status, DeliveryVerdict::accepted)) return;
+  if (!store::move_assignment(s, a->id, AssignmentStatus::active, AssignmentStatus::completed, now_ms)) return;
+  store::add_load(s, a->worker_id, -1);
+}
+
+void add_consumers(events::Subscriptions& subs, const Settings& cfg) {
+  subs.on("accounts", "worker.registered",
+          [](soci::session& s, const events::Event& e) { on_worker_registered(s, e, clock::now_ms()); });
+  subs.on("tasks", "task.opened",
+          [cfg](soci::session& s, const events::Event& e) { on_task_opened(s, e, cfg, clock::now_ms()); });
+  subs.on("tasks", "task.cancel_requested",
+          [](soci::session& s, const events::Event& e) { on_task_cancel_requested(s, e, clock::now_ms()); });
+  subs.on("delivery", "delivery.rejected",
+          [cfg](soci::session& s, const events::Event& e) { on_delivery_rejected(s, e, cfg, clock::now_ms()); });
+  subs.on("delivery", "delivery.accepted",
+          [](soci::session& s, const events::Event& e) { on_delivery_accepted(s, e, clock::now_ms()); });
+}
+
+}  // namespace crowd::matching

@@ -1,0 +1,106 @@
+#include "services/matching/rules.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace crowd::matching {
+
+std::string_view to_string(OfferStatus s) {
+  switch (s) {
+    case OfferStatus::pending:
+      return "pending";
+    case OfferStatus::accepted:
+      return "accepted";
+    case OfferStatus::declined:
+      return "declined";
+    case OfferStatus::expired:
+      return "expired";
+    case OfferStatus::withdrawn:
+      return "withdrawn";
+  }
+  return "pending";
+}
+
+std::optional<OfferStatus> offer_status_from(std::string_view s) {
+  for (auto v : {OfferStatus::pending, OfferStatus::accepted, OfferStatus::declined, OfferStatus::expired,
+                 OfferStatus::withdrawn}) {
+    if (to_string(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
+bool offer_is_live(OfferStatus s, std::int64_t expires_at_ms, std::int64_t now_ms) {
+  return s == OfferStatus::pending && now_ms < expires_at_ms;
+}
+
+AcceptStep accept_step(OfferStatus s, std::int64_t expires_at_ms, std::int64_t now_ms) {
+  switch (s) {
+    case OfferStatus::pending:
+      return now_ms < expires_at_ms ? AcceptStep::take_unit : AcceptStep::expired;
+    case OfferStatus::accepted:
+      return AcceptStep::replay;
+    case OfferStatus::declined:
+      return AcceptStep::declined;
+    case OfferStatus::expired:
+      return AcceptStep::expired;
+    case OfferStatus::withdrawn:
+      return AcceptStep::withdrawn;
+  }
+  return AcceptStep::withdrawn;
+}
+
+DeclineStep decline_step(OfferStatus s, std::int64_t expires_at_ms, std::int64_t now_ms) {
+  switch (s) {
+    case OfferStatus::pending:
+      return now_ms < expires_at_ms ? DeclineStep::decline : DeclineStep::expired;
+    case OfferStatus::accepted:
+      return DeclineStep::accepted;
+    case OfferStatus::declined:
+      return DeclineStep::replay;
+    case OfferStatus::expired:
+      return DeclineStep::expired;
+    case OfferStatus::withdrawn:
+      return DeclineStep::withdrawn;
+  }
+  return DeclineStep::withdrawn;
+}
+
+TaskGate task_gate(bool is_open, std::int64_t deadline_ms, std::int64_t units_assigned, std::int64_t units_total,
+                   std::int64_t now_ms) {
+  assert(units_assigned >= 0 && units_assigned <= units_total);
+  if (!is_open) return TaskGate::closed;
+  if (now_ms >= deadline_ms) return TaskGate::deadline_passed;
+  if (units_assigned >= units_total) return TaskGate::full;
+  return TaskGate::open;
+}
+
+std::string_view to_string(AssignmentStatus s) {
+  switch (s) {
+    case AssignmentStatus::active:
+      return "active";
+    case AssignmentStatus::completed:
+      return "completed";
+    case AssignmentStatus::rejected:
+      return "rejected";
+  }
+  return "active";
+}
+
+std::optional<AssignmentStatus> assignment_status_from(std::string_view s) {
+  for (auto v : {AssignmentStatus::active, AssignmentStatus::completed, AssignmentStatus::rejected}) {
+    if (to_string(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<AssignmentStatus> assignment_after(AssignmentStatus current, DeliveryVerdict verdict) {
+  if (current != AssignmentStatus::active) return std::nullopt;
+  return verdict == DeliveryVerdict::accepted ? AssignmentStatus::completed : AssignmentStatus::rejected;
+}
+
+UnitsReleased units_released(std::int64_t units_total, std::int64_t units_assigned) {
+  assert(units_total >= 0 && units_assigned >= 0 && units_assigned <= units_total);
+  return UnitsReleased{std::max<std::int64_t>(0, units_total - units_assigned), units_assigned, units_total};
+}
+
+}  // namespace crowd::matching
