@@ -87,7 +87,8 @@ class Database {
 };
 
 // Typed reads of a soci::row that do not depend on how the backend declared the column
-// (SQLite reports COUNT(*) and expressions differently from PostgreSQL).
+// (SQLite reports COUNT(*) and expressions differently from PostgreSQL). On PostgreSQL SUM(BIGINT) is NUMERIC
+// and arrives as a double: get_i64 throws above 2^53 instead of rounding; CAST(SUM(x) AS BIGINT) stays exact.
 std::int64_t get_i64(const soci::row& r, std::size_t i);
 std::optional<std::int64_t> get_opt_i64(const soci::row& r, std::size_t i);
 std::string get_str(const soci::row& r, std::size_t i);

@@ -268,8 +268,8 @@ std::int64_t Fields::money_fen(const std::string& name, std::int64_t min_fen, st
   Fields m(*v, path(name));
   std::int64_t amount = m.i64("amount_fen", min_fen, max_fen);
   if (m.has("currency")) {
-    std::string c = m.str("currency", 3, 3);
-    if (m.ok() && c != "CNY") m.fail("currency", "only CNY is supported");
+    auto c = m.opt_str("currency", 3);
+    if (c && *c != "CNY") m.fail("currency", "only CNY is supported");
   }
   merge(m);
   return amount;

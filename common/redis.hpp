@@ -1,5 +1,7 @@
 // A blocking Redis client over hiredis (0.14: no RESP3, no TLS). One Client per thread: hiredis contexts
 // are not thread-safe. Reconnects lazily after an error. Only the calls the kit needs.
+// The first Client sets SIGPIPE to ignored when it still has the default action: hiredis writes with
+// write(), and a write to a connection the server closed must be an error, not the end of the process.
 #pragma once
 
 #include <chrono>
@@ -51,15 +53,15 @@ class Client {
   std::vector<Reply> pipeline(const std::vector<std::vector<std::string>>& commands);
   bool ping();
 
-  // XGROUP CREATE stream group $ MKSTREAM, ignoring BUSYGROUP.
+  // XGROUP CREATE stream group start_id MKSTREAM, ignoring BUSYGROUP; throws on any other error reply.
   void ensure_group(const std::string& stream, const std::string& group, const std::string& start_id = "0");
   // XREADGROUP GROUP g c COUNT n BLOCK ms STREAMS s... > ...; block_ms must stay below the timeout.
   // block_ms <= 0 does not block (Redis' BLOCK 0 would wait forever). Throws on an error reply (NOGROUP).
   std::vector<StreamEntry> read_group(const std::string& group, const std::string& consumer,
                                       const std::vector<std::string>& streams, int count, int block_ms);
   // XAUTOCLAIM stream group consumer min_idle start COUNT n: entries claimed from dead consumers.
-  std::vector<StreamEntry> autoclaim(const std::string& stream, const std::string& group,
-                                     const std::string& consumer, std::int64_t min_idle_ms, int count);
+  std::vector<StreamEntry> autoclaim(const std::string& stream, const std::string& group, const std::string& consumer,
+                                     std::int64_t min_idle_ms, int count);
   // XPENDING stream group IDLE ms - + count: (id, times delivered) of entries idle that long.
   std::vector<std::pair<std::string, std::int64_t>> pending_idle(const std::string& stream, const std::string& group,
                                                                  std::int64_t min_idle_ms, int count);

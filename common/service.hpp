@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/config.hpp"
+#include "common/crash.hpp"
 #include "common/db.hpp"
 #include "common/events.hpp"
 #include "common/http.hpp"
@@ -48,9 +49,5 @@ class Service {
   events::Subscriptions subs_;
   std::unique_ptr<Impl> impl_;
 };
-
-// Test builds only (CROWD_TEST_HOOKS): when CROWD_CRASH_AT names this point, the process dies with
-// SIGKILL here (after CROWD_CRASH_AFTER earlier passes). A no-op otherwise.
-void crash_point(const char* name);
 
 }  // namespace crowd

@@ -1,0 +1,371 @@
+// Events on Redis Streams with a transactional outbox and inbox (see events.hpp for the contract).
+#include "common/events.hpp"
+
+#include "common/crash.hpp"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <stdexcept>
+
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/ids.hpp"
+#include "common/log.hpp"
+#include "common/redis.hpp"
+
+namespace crowd::events {
+namespace {
+
+// The highest envelope version this build understands; a newer one is dead-lettered, not guessed at.
+constexpr int kMaxVersion = 1;
+// Error texts can carry a DETAIL line with row values (PostgreSQL); logs must not carry personal data.
+constexpr std::size_t kLoggedErrorMax = 200;
+
+std::string& producer_name() {
+  static std::string name;
+  return name;
+}
+
+const nlohmann::json& member(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end()) throw std::invalid_argument(std::string("envelope: missing ") + name);
+  return *it;
+}
+
+std::string string_member(const nlohmann::json& j, const char* name, bool allow_empty) {
+  const nlohmann::json& v = member(j, name);
+  if (!v.is_string()) throw std::invalid_argument(std::string("envelope: ") + name + " must be a string");
+  std::string s = v.get<std::string>();
+  if (s.empty() && !allow_empty) throw std::invalid_argument(std::string("envelope: ") + name + " is empty");
+  return s;
+}
+
+std::string first_line(const std::string& text) {
+  std::string out = text.substr(0, text.find('\n'));
+  if (out.size() > kLoggedErrorMax) out.resize(kLoggedErrorMax);
+  return out;
+}
+
+// What one batch of stream entries resolved to: entries to dead-letter and entries to acknowledge.
+struct Outcome {
+  std::vector<std::pair<redis::StreamEntry, std::string>> dead;  // entry, reason
+  std::vector<std::pair<std::string, std::string>> acks;         // stream, entry id
+};
+
+std::optional<Event> parse_event(const redis::StreamEntry& entry) {
+  try {
+    return Event::from_envelope(nlohmann::json::parse(entry.field("event")));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Applies one entry: the handler's effect and the inbox row commit together, so a redelivery after a
+// crash between commit and XACK is recognised and only acknowledged. A handler that throws rolls back
+// both and leaves the entry pending for reclaim_once.
+void handle_entry(db::Database& db, const Subscriptions& subs, const redis::StreamEntry& entry, Outcome& out) {
+  std::optional<Event> ev = parse_event(entry);
+  if (!ev) {
+    out.dead.emplace_back(entry, "unparseable");
+    return;
+  }
+  const Handler* handler = subs.find(ev->type);
+  if (handler == nullptr) {  // a type this service does not consume (in any version): acknowledged, not applied
+    out.acks.emplace_back(entry.stream, entry.id);
+    return;
+  }
+  if (ev->version > kMaxVersion) {
+    out.dead.emplace_back(entry, "unsupported_version");
+    return;
+  }
+  std::string error;
+  try {
+    db.tx([&](soci::session& s) {
+      if (inbox_claim(s, ev->id, ev->type)) (*handler)(s, *ev);
+      crash_point("consume.before_commit");
+    });
+    crash_point("consume.after_commit");
+    out.acks.emplace_back(entry.stream, entry.id);
+    return;
+  } catch (const std::exception& e) {
+    error = first_line(e.what());
+  } catch (...) {
+    error = "unknown exception";
+  }
+  log::warn(
+      "event handler failed; the entry stays pending",
+      {{"event_id", ev->id}, {"type", ev->type}, {"stream", entry.stream}, {"entry_id", entry.id}, {"error", error}});
+}
+
+// Copies dead entries to "dead:GROUP" (original fields plus stream, id, reason) and moves those copied
+// to the acks. A dead-letter XADD that fails leaves its entry pending: nothing is acknowledged uncopied.
+void dead_letter(redis::Client& redis, const std::string& group, Outcome& out) {
+  if (out.dead.empty()) return;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& [entry, reason] : out.dead) {
+    std::vector<std::string> argv{"XADD", "dead:" + group, "*"};
+    for (const auto& [k, v] : entry.fields) {
+      argv.push_back(k);
+      argv.push_back(v);
+    }
+    argv.insert(argv.end(), {"stream", entry.stream, "id", entry.id, "reason", reason});
+    cmds.push_back(std::move(argv));
+  }
+  std::vector<redis::Reply> replies = redis.pipeline(cmds);
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    const auto& [entry, reason] = out.dead[i];
+    if (replies[i].is_error()) {
+      log::error("dead-letter XADD failed",
+                 {{"stream", entry.stream}, {"entry_id", entry.id}, {"error", replies[i].str}});
+      continue;
+    }
+    log::warn("event dead-lettered", {{"stream", entry.stream}, {"entry_id", entry.id}, {"reason", reason}});
+    out.acks.emplace_back(entry.stream, entry.id);
+  }
+}
+
+// Dead-letters, then acknowledges the batch: one XACK per stream, all in one round trip.
+void finish(redis::Client& redis, const std::string& group, Outcome& out) {
+  dead_letter(redis, group, out);
+  if (out.acks.empty()) return;
+  std::map<std::string, std::vector<std::string>> by_stream;
+  for (const auto& [stream, id] : out.acks) by_stream[stream].push_back(id);
+  std::vector<std::vector<std::string>> cmds;
+  for (auto& [stream, ids] : by_stream) {
+    std::vector<std::string> argv{"XACK", stream, group};
+    argv.insert(argv.end(), ids.begin(), ids.end());
+    cmds.push_back(std::move(argv));
+  }
+  for (const redis::Reply& r : redis.pipeline(cmds)) {
+    if (r.is_error()) throw std::runtime_error("redis: XACK: " + r.str);
+  }
+}
+
+}  // namespace
+
+nlohmann::json Event::envelope() const {
+  return {{"id", id},
+          {"type", type},
+          {"version", version},
+          {"occurred_at", clock::rfc3339(occurred_at_ms)},
+          {"producer", producer},
+          {"trace_id", trace_id},
+          {"key", key},
+          {"data", data}};
+}
+
+Event Event::from_envelope(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument("envelope: not an object");
+  Event e;
+  e.id = string_member(j, "id", false);
+  e.type = string_member(j, "type", false);
+  const nlohmann::json& version = member(j, "version");
+  if (!version.is_number_integer() || version.get<std::int64_t>() < 1 || version.get<std::int64_t>() > 1'000'000) {
+    throw std::invalid_argument("envelope: version must be a positive integer");
+  }
+  e.version = version.get<int>();
+  const auto at = clock::parse_rfc3339(string_member(j, "occurred_at", false));
+  if (!at) throw std::invalid_argument("envelope: occurred_at is not RFC 3339");
+  e.occurred_at_ms = *at;
+  e.producer = string_member(j, "producer", false);
+  e.trace_id = string_member(j, "trace_id", true);  // empty when no traced request caused the event
+  e.key = string_member(j, "key", false);
+  e.data = member(j, "data");
+  if (!e.data.is_object()) throw std::invalid_argument("envelope: data must be an object");
+  return e;
+}
+
+std::string stream_of(const std::string& producer) {
+  return "events:" + producer;
+}
+
+void set_producer(const std::string& service_name) {
+  producer_name() = service_name;
+}
+
+const std::string& producer() {
+  return producer_name();
+}
+
+// Contract: call inside the caller's open transaction; the event exists exactly when that transaction
+// commits. Nothing is sent here: relay_once does it after the commit.
+std::string publish(soci::session& s, const std::string& type, const std::string& key, nlohmann::json data,
+                    const std::string& trace_id) {
+  if (producer().empty()) throw std::logic_error("events: set_producer was not called");
+  if (type.empty() || key.empty()) throw std::invalid_argument("events: type and key must not be empty");
+  if (data.is_null()) data = nlohmann::json::object();  // `publish(s, type, key, {})` means no fields
+  if (!data.is_object()) throw std::invalid_argument("events: data must be a JSON object");
+  Event e;
+  e.id = ids::make("evt");
+  e.type = type;
+  e.occurred_at_ms = clock::now_ms();
+  e.producer = producer();
+  e.trace_id = trace_id;
+  e.key = key;
+  e.data = std::move(data);
+  const std::string stream = stream_of(e.producer);
+  const std::string envelope = e.envelope().dump();
+  s << "INSERT INTO outbox (id, stream, envelope, created_at_ms, sent_at_ms) "
+       "VALUES (:id, :stream, :envelope, :at, NULL)",
+      soci::use(e.id), soci::use(stream), soci::use(envelope), soci::use(e.occurred_at_ms);
+  return e.id;
+}
+
+void Subscriptions::on(const std::string& producer, const std::string& type, Handler h) {
+  if (handlers_.count(type) != 0) throw std::logic_error("events: two handlers for " + type);
+  if (std::find(producers_.begin(), producers_.end(), producer) == producers_.end()) producers_.push_back(producer);
+  handlers_.emplace(type, std::move(h));
+}
+
+std::vector<std::string> Subscriptions::streams() const {
+  std::vector<std::string> out;
+  for (const auto& p : producers_) out.push_back(stream_of(p));
+  return out;
+}
+
+const Handler* Subscriptions::find(const std::string& type) const {
+  auto it = handlers_.find(type);
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
+bool inbox_claim(soci::session& s, const std::string& event_id, const std::string& type) {
+  const std::int64_t now = clock::now_ms();
+  soci::statement st = (s.prepare << "INSERT INTO inbox (event_id, type, processed_at_ms) VALUES (:id, :type, :at) "
+                                     "ON CONFLICT (event_id) DO NOTHING",
+                        soci::use(event_id), soci::use(type), soci::use(now));
+  st.execute(true);
+  return st.get_affected_rows() > 0;
+}
+
+// Contract: safe to run anywhere, any number of times; a crash or a Redis error after the XADDs and
+// before the mark re-sends those rows (consumers dedupe by event id). Two relays running at once on
+// PostgreSQL may both read the same unsent rows and both send them: allowed for the same reason, and
+// cheaper than locking rows across a network round trip.
+int relay_once(db::Database& db, redis::Client& redis, int batch) {
+  struct Row {
+    std::string id, stream, envelope;
+  };
+  std::vector<Row> rows = db.with([&](soci::session& s) {
+    std::vector<Row> out;
+    soci::rowset<soci::row> rs =
+        (s.prepare << "SELECT id, stream, envelope FROM outbox WHERE sent_at_ms IS NULL ORDER BY id LIMIT :n",
+         soci::use(batch));
+    for (const soci::row& r : rs) out.push_back({db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2)});
+    return out;
+  });
+  if (rows.empty()) return 0;
+  std::vector<std::vector<std::string>> cmds;
+  cmds.reserve(rows.size());
+  for (const Row& r : rows) cmds.push_back({"XADD", r.stream, "*", "event", r.envelope});
+  std::vector<redis::Reply> replies = redis.pipeline(cmds);
+  std::vector<std::string> sent;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (replies[i].is_error()) {  // e.g. the key holds another type: stays unsent, retried next round
+      log::error("outbox XADD failed",
+                 {{"outbox_id", rows[i].id}, {"stream", rows[i].stream}, {"error", replies[i].str}});
+      continue;
+    }
+    sent.push_back(rows[i].id);
+  }
+  if (sent.empty()) return 0;
+  crash_point("relay.after_xadd");
+  db.tx([&](soci::session& s) {
+    const std::int64_t now = clock::now_ms();
+    std::string id;
+    soci::statement st =
+        (s.prepare << "UPDATE outbox SET sent_at_ms = :at WHERE id = :id", soci::use(now), soci::use(id));
+    for (const std::string& x : sent) {
+      id = x;
+      st.execute(true);
+    }
+  });
+  return static_cast<int>(sent.size());
+}
+
+void ensure_groups(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt) {
+  for (const std::string& stream : subs.streams()) redis.ensure_group(stream, opt.group, "0");
+}
+
+// Contract: at least once, applied once (inbox). Entries whose handler throws stay pending and are
+// retried by reclaim_once; unparseable or too-new entries go to dead:GROUP at once.
+int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt) {
+  if (subs.empty()) return 0;
+  std::vector<redis::StreamEntry> entries =
+      redis.read_group(opt.group, opt.consumer, subs.streams(), opt.batch, opt.block_ms);
+  Outcome out;
+  for (const redis::StreamEntry& e : entries) handle_entry(db, subs, e, out);
+  finish(redis, opt.group, out);
+  return static_cast<int>(entries.size());
+}
+
+namespace {
+
+// Dead-letters the idle entries of one stream that were delivered max_deliveries times or more.
+int dead_letter_exhausted(redis::Client& redis, const std::string& stream, const ConsumerOptions& opt) {
+  Outcome out;
+  int handled = 0;
+  for (const auto& [id, deliveries] : redis.pending_idle(stream, opt.group, opt.claim_idle_ms, opt.batch)) {
+    if (deliveries < opt.max_deliveries) continue;
+    ++handled;
+    if (auto entry = redis.entry(stream, id)) {
+      out.dead.emplace_back(std::move(*entry), "max_deliveries");
+    } else {
+      out.acks.emplace_back(stream, id);  // deleted from the stream: nothing left to copy
+    }
+  }
+  finish(redis, opt.group, out);
+  return handled;
+}
+
+}  // namespace
+
+// Contract: run by every instance now and then; XAUTOCLAIM hands each idle entry to one claimer, and the
+// inbox makes a second application harmless anyway.
+int reclaim_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt) {
+  int handled = 0;
+  for (const std::string& stream : subs.streams()) {
+    // First, so that exhausted entries are acknowledged before XAUTOCLAIM could hand them out again.
+    handled += dead_letter_exhausted(redis, stream, opt);
+    std::vector<redis::StreamEntry> entries =
+        redis.autoclaim(stream, opt.group, opt.consumer, opt.claim_idle_ms, opt.batch);
+    Outcome out;
+    for (const redis::StreamEntry& e : entries) handle_entry(db, subs, e, out);
+    finish(redis, opt.group, out);
+    handled += static_cast<int>(entries.size());
+  }
+  return handled;
+}
+
+namespace {
+
+// Lag plus pending of `group` on one stream from XINFO GROUPS (Redis 7).
+std::int64_t stream_lag(redis::Client& redis, const std::string& stream, const std::string& group) {
+  redis::Reply r = redis.command({"XINFO", "GROUPS", stream});
+  if (r.is_error()) {
+    if (r.str.find("no such key") != std::string::npos) return 0;  // nothing published yet
+    throw std::runtime_error("redis: XINFO GROUPS: " + r.str);
+  }
+  for (const redis::Reply& g : r.elements) {
+    std::map<std::string, const redis::Reply*> f;
+    for (std::size_t i = 0; i + 1 < g.elements.size(); i += 2) f[g.elements[i].str] = &g.elements[i + 1];
+    if (!f.count("name") || f["name"]->str != group) continue;
+    const std::int64_t pending = f.count("pending") ? f["pending"]->integer : 0;
+    if (f.count("lag") && f["lag"]->kind == redis::Reply::Kind::integer) return f["lag"]->integer + pending;
+    // Redis cannot tell the lag after entries were deleted mid-stream: the stream length bounds it.
+    return redis.command({"XLEN", stream}).integer + pending;
+  }
+  return redis.command({"XLEN", stream}).integer;  // no group yet: everything is undelivered
+}
+
+}  // namespace
+
+std::int64_t lag(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt) {
+  std::int64_t total = 0;
+  for (const std::string& stream : subs.streams()) total += stream_lag(redis, stream, opt.group);
+  return total;
+}
+
+}  // namespace crowd::events

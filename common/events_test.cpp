@@ -1,0 +1,437 @@
+// The outbox → Redis Streams → inbox path against a real redis-server and real databases (SQLite in a temp
+// folder; PostgreSQL too when CROWD_TEST_PG_URL is set).
+#include "common/events.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/ids.hpp"
+#include "common/redis.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using crowd::db::Database;
+using crowd::events::ConsumerOptions;
+using crowd::events::Event;
+using crowd::events::Subscriptions;
+using crowd::redis::Client;
+using crowd::redis::Endpoint;
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A throwaway redis-server child process (the same as in redis_test.cpp).
+class RedisServer {
+ public:
+  RedisServer() : port_(free_port()) { start(); }
+  ~RedisServer() { stop(); }
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  Endpoint endpoint() const { return Endpoint{"127.0.0.1", port_}; }
+
+  void start() {
+    const std::string port = std::to_string(port_);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      const int devnull = ::open("/dev/null", O_WRONLY);
+      if (devnull >= 0) ::dup2(devnull, STDOUT_FILENO);
+      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--daemonize", "no", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    Client probe(endpoint(), std::chrono::milliseconds(200));
+    for (int i = 0; i < 250; ++i) {
+      if (probe.ping()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("redis-server did not answer PING on port " << port_);
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+// The kit tables of schemas/sql/README.md plus a table the test handlers write their effects into.
+const std::vector<crowd::db::Migration> kMigrations = {
+    {"001_init",
+     "CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,\n"
+     "                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);\n"
+     "CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);\n"
+     "CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);\n"
+     "CREATE TABLE effects (event_id TEXT PRIMARY KEY, key TEXT NOT NULL);\n"}};
+
+// One world per test: a redis-server, a migrated database, a client. On PostgreSQL the tables are
+// dropped first so each test starts empty.
+struct World {
+  explicit World(const std::string& url_or_empty) {
+    std::string url = url_or_empty;
+    if (url.empty()) {
+      dir = fs::temp_directory_path() / ("crowd_events_test_" + crowd::ids::make("tmp"));
+      url = "sqlite3://db=" + (dir / "svc.db").string();
+    } else {
+      Database cleanup(url, 1);
+      cleanup.with([](soci::session& s) {
+        for (const char* t : {"schema_migrations", "outbox", "inbox", "effects"}) s << "DROP TABLE IF EXISTS " << t;
+      });
+    }
+    db = std::make_unique<Database>(url, 2);
+    db->migrate(kMigrations);
+    redis = std::make_unique<Client>(server.endpoint());
+    crowd::events::set_producer("tests");
+  }
+  ~World() {
+    db.reset();
+    if (!dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  }
+
+  std::int64_t count(const std::string& sql) {
+    return db->with([&](soci::session& s) {
+      soci::rowset<soci::row> rs = s.prepare << sql;
+      return crowd::db::get_i64(*rs.begin(), 0);
+    });
+  }
+  std::int64_t xlen(const std::string& stream) { return redis->command({"XLEN", stream}).integer; }
+  std::int64_t pending(const std::string& stream, const std::string& group) {
+    return redis->command({"XPENDING", stream, group}).elements.at(0).integer;
+  }
+  std::string publish_one(const std::string& type, const std::string& key) {
+    return db->tx([&](soci::session& s) { return crowd::events::publish(s, type, key, {{"key", key}}); });
+  }
+
+  fs::path dir;
+  RedisServer server;
+  std::unique_ptr<Database> db;
+  std::unique_ptr<Client> redis;
+};
+
+// SQLite always; PostgreSQL when configured.
+std::vector<std::string> backends() {
+  std::vector<std::string> out{""};
+  if (const char* pg = std::getenv("CROWD_TEST_PG_URL"); pg != nullptr && *pg != '\0') {
+    out.emplace_back(pg);
+  } else {
+    MESSAGE("CROWD_TEST_PG_URL is not set: PostgreSQL not tested");
+  }
+  return out;
+}
+
+ConsumerOptions options() {
+  ConsumerOptions opt;
+  opt.group = "consumer";
+  opt.consumer = "c1";
+  opt.batch = 50;
+  opt.block_ms = 0;
+  opt.max_deliveries = 3;
+  opt.claim_idle_ms = 0;
+  return opt;
+}
+
+// A handler that records its effect keyed by event id (so a second application would fail loudly).
+void record_effect(soci::session& s, const Event& e) {
+  s << "INSERT INTO effects (event_id, key) VALUES (:id, :key)", soci::use(e.id), soci::use(e.key);
+}
+
+}  // namespace
+
+TEST_CASE("the envelope round-trips and from_envelope refuses malformed ones") {
+  Event e;
+  e.id = "evt_01";
+  e.type = "task.opened";
+  e.occurred_at_ms = 1'795'000'000'123;
+  e.producer = "tasks";
+  e.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  e.key = "tsk_1";
+  e.data = {{"units", 3}, {"title", "设计"}};
+  nlohmann::json j = e.envelope();
+  CHECK(j["occurred_at"] == crowd::clock::rfc3339(e.occurred_at_ms));
+  CHECK(j["version"] == 1);
+  Event back = Event::from_envelope(nlohmann::json::parse(j.dump()));
+  CHECK(back.id == e.id);
+  CHECK(back.type == e.type);
+  CHECK(back.version == 1);
+  CHECK(back.occurred_at_ms == e.occurred_at_ms);
+  CHECK(back.producer == e.producer);
+  CHECK(back.trace_id == e.trace_id);
+  CHECK(back.key == e.key);
+  CHECK(back.data == e.data);
+
+  for (const char* field : {"id", "type", "version", "occurred_at", "producer", "trace_id", "key", "data"}) {
+    nlohmann::json bad = j;
+    bad.erase(field);
+    CHECK_THROWS_AS(Event::from_envelope(bad), std::invalid_argument);
+  }
+  auto with = [&](const char* field, nlohmann::json value) {
+    nlohmann::json bad = j;
+    bad[field] = std::move(value);
+    return bad;
+  };
+  CHECK_THROWS_AS(Event::from_envelope(with("version", 0)), std::invalid_argument);
+  CHECK_THROWS_AS(Event::from_envelope(with("version", "1")), std::invalid_argument);
+  CHECK_THROWS_AS(Event::from_envelope(with("occurred_at", "yesterday")), std::invalid_argument);
+  CHECK_THROWS_AS(Event::from_envelope(with("data", nlohmann::json::array())), std::invalid_argument);
+  CHECK_THROWS_AS(Event::from_envelope(with("id", "")), std::invalid_argument);
+  CHECK_THROWS_AS(Event::from_envelope(with("key", "")), std::invalid_argument);
+  CHECK(Event::from_envelope(with("trace_id", "")).trace_id.empty());
+  CHECK_THROWS_AS(Event::from_envelope(nlohmann::json::array()), std::invalid_argument);
+  CHECK(Event::from_envelope(with("version", 2)).version == 2);  // parsed; the consumer decides
+}
+
+TEST_CASE("Subscriptions map types to handlers and list each producer's stream once") {
+  Subscriptions subs;
+  CHECK(subs.empty());
+  subs.on("tasks", "task.opened", record_effect);
+  subs.on("tasks", "task.cancelled", record_effect);
+  subs.on("delivery", "delivery.rejected", record_effect);
+  CHECK(subs.streams() == std::vector<std::string>{"events:tasks", "events:delivery"});
+  CHECK(subs.find("task.opened") != nullptr);
+  CHECK(subs.find("task.created") == nullptr);
+  CHECK_THROWS_AS(subs.on("tasks", "task.opened", record_effect), std::logic_error);
+}
+
+TEST_CASE("publish inside a rolled-back transaction sends nothing") {
+  for (const std::string& url : backends()) {
+    CAPTURE(url);
+    World w(url);
+    CHECK_THROWS(w.db->tx([](soci::session& s) {
+      crowd::events::publish(s, "task.opened", "tsk_1", {{"n", 1}});
+      throw std::runtime_error("the business write failed");
+    }));
+    CHECK(w.count("SELECT COUNT(*) FROM outbox") == 0);
+    CHECK(crowd::events::relay_once(*w.db, *w.redis, 100) == 0);
+    CHECK(w.xlen("events:tests") == 0);
+  }
+}
+
+TEST_CASE("relay sends unsent rows in id order, in batches, and marks them sent") {
+  for (const std::string& url : backends()) {
+    CAPTURE(url);
+    World w(url);
+    std::vector<std::string> ids;
+    w.db->tx([&](soci::session& s) {
+      for (int i = 0; i < 4; ++i)
+        ids.push_back(crowd::events::publish(s, "task.opened", "tsk_" + std::to_string(i), {}));
+    });
+    ids.push_back(w.publish_one("task.cancelled", "tsk_0"));
+    CHECK(w.count("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL") == 5);
+    CHECK(crowd::events::relay_once(*w.db, *w.redis, 3) == 3);
+    CHECK(crowd::events::relay_once(*w.db, *w.redis, 3) == 2);
+    CHECK(crowd::events::relay_once(*w.db, *w.redis, 3) == 0);
+    CHECK(w.count("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL") == 0);
+
+    crowd::redis::Reply all = w.redis->command({"XRANGE", "events:tests", "-", "+"});
+    REQUIRE(all.elements.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+      const auto& fields = all.elements[i].elements[1].elements;
+      REQUIRE(fields.size() == 2);
+      CHECK(fields[0].str == "event");
+      Event e = Event::from_envelope(nlohmann::json::parse(fields[1].str));
+      CHECK(e.id == ids[i]);
+      CHECK(e.producer == "tests");
+    }
+  }
+}
+
+TEST_CASE("consume applies an event once even when the same envelope arrives twice") {
+  for (const std::string& url : backends()) {
+    CAPTURE(url);
+    World w(url);
+    Subscriptions subs;
+    subs.on("tests", "task.opened", record_effect);
+    ConsumerOptions opt = options();
+    crowd::events::ensure_groups(*w.redis, subs, opt);
+    const std::string id = w.publish_one("task.opened", "tsk_9");
+    CHECK(crowd::events::relay_once(*w.db, *w.redis, 10) == 1);
+    // The relay crashed after XADD and before the mark: the same envelope goes out again.
+    const std::string envelope =
+        w.redis->command({"XRANGE", "events:tests", "-", "+"}).elements[0].elements[1].elements[1].str;
+    w.redis->command({"XADD", "events:tests", "*", "event", envelope});
+    CHECK(crowd::events::lag(*w.redis, subs, opt) == 2);
+
+    CHECK(crowd::events::consume_once(*w.db, *w.redis, subs, opt) == 2);
+    CHECK(w.count("SELECT COUNT(*) FROM effects") == 1);
+    CHECK(w.count("SELECT COUNT(*) FROM inbox WHERE event_id = '" + id + "'") == 1);
+    CHECK(w.pending("events:tests", "consumer") == 0);  // the duplicate is acknowledged too
+    CHECK(crowd::events::lag(*w.redis, subs, opt) == 0);
+    CHECK(crowd::events::consume_once(*w.db, *w.redis, subs, opt) == 0);
+  }
+}
+
+TEST_CASE("inbox_claim is true once per event id") {
+  for (const std::string& url : backends()) {
+    CAPTURE(url);
+    World w(url);
+    w.db->tx([](soci::session& s) {
+      CHECK(crowd::events::inbox_claim(s, "evt_a", "task.opened"));
+      CHECK_FALSE(crowd::events::inbox_claim(s, "evt_a", "task.opened"));
+      CHECK(crowd::events::inbox_claim(s, "evt_b", "task.opened"));
+    });
+  }
+}
+
+TEST_CASE("a failing handler rolls back, leaves the entry pending, and reclaim_once applies it later") {
+  for (const std::string& url : backends()) {
+    CAPTURE(url);
+    World w(url);
+    int attempts = 0;
+    Subscriptions subs;
+    subs.on("tests", "task.opened", [&](soci::session& s, const Event& e) {
+      record_effect(s, e);
+      crowd::events::publish(s, "task.followed", e.key, {});  // a follow-up in the same transaction
+      if (++attempts == 1) throw std::runtime_error("transient");
+    });
+    ConsumerOptions opt = options();
+    crowd::events::ensure_groups(*w.redis, subs, opt);
+    w.publish_one("task.opened", "tsk_1");
+    crowd::events::relay_once(*w.db, *w.redis, 10);
+
+    CHECK(crowd::events::consume_once(*w.db, *w.redis, subs, opt) == 1);
+    CHECK(attempts == 1);
+    CHECK(w.count("SELECT COUNT(*) FROM effects") == 0);
+    CHECK(w.count("SELECT COUNT(*) FROM inbox") == 0);
+    CHECK(w.count("SELECT COUNT(*) FROM outbox") == 1);  // the follow-up was rolled back with the effect
+    CHECK(w.pending("events:tests", "consumer") == 1);
+    CHECK(crowd::events::lag(*w.redis, subs, opt) == 1);
+
+    CHECK(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt) == 1);
+    CHECK(attempts == 2);
+    CHECK(w.count("SELECT COUNT(*) FROM effects") == 1);
+    CHECK(w.count("SELECT COUNT(*) FROM outbox") == 2);
+    CHECK(w.pending("events:tests", "consumer") == 0);
+    CHECK(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt) == 0);
+  }
+}
+
+TEST_CASE("after max_deliveries failed attempts the entry is dead-lettered and acknowledged") {
+  World w("");
+  int attempts = 0;
+  Subscriptions subs;
+  subs.on("tests", "task.opened", [&](soci::session&, const Event&) {
+    ++attempts;
+    throw std::runtime_error("permanent");
+  });
+  ConsumerOptions opt = options();  // max_deliveries = 3
+  crowd::events::ensure_groups(*w.redis, subs, opt);
+  const std::string id = w.publish_one("task.opened", "tsk_1");
+  crowd::events::relay_once(*w.db, *w.redis, 10);
+
+  crowd::events::consume_once(*w.db, *w.redis, subs, opt);  // delivery 1
+  crowd::events::reclaim_once(*w.db, *w.redis, subs, opt);  // delivery 2
+  crowd::events::reclaim_once(*w.db, *w.redis, subs, opt);  // delivery 3
+  CHECK(attempts == 3);
+  CHECK(w.xlen("dead:consumer") == 0);
+  CHECK(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt) == 1);  // delivered 3 times: dead
+  CHECK(attempts == 3);
+  CHECK(w.pending("events:tests", "consumer") == 0);
+  REQUIRE(w.xlen("dead:consumer") == 1);
+  crowd::redis::Reply dead = w.redis->command({"XRANGE", "dead:consumer", "-", "+"});
+  crowd::redis::StreamEntry entry;
+  const auto& kv = dead.elements[0].elements[1].elements;
+  for (std::size_t i = 0; i + 1 < kv.size(); i += 2) entry.fields.emplace_back(kv[i].str, kv[i + 1].str);
+  CHECK(Event::from_envelope(nlohmann::json::parse(entry.field("event"))).id == id);
+  CHECK(entry.field("stream") == "events:tests");
+  CHECK_FALSE(entry.field("id").empty());
+  CHECK(entry.field("reason") == "max_deliveries");
+  CHECK(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt) == 0);
+}
+
+TEST_CASE("unparseable and too-new entries are dead-lettered at once; unknown types are acked unapplied") {
+  World w("");
+  int applied = 0;
+  Subscriptions subs;
+  subs.on("tests", "task.opened", [&](soci::session&, const Event&) { ++applied; });
+  ConsumerOptions opt = options();
+  crowd::events::ensure_groups(*w.redis, subs, opt);
+  Event future;
+  future.id = "evt_future";
+  future.type = "task.opened";
+  future.version = 2;
+  future.occurred_at_ms = crowd::clock::now_ms();
+  future.producer = "tests";
+  future.key = "tsk_1";
+  Event unknown = future;
+  unknown.id = "evt_unknown";
+  unknown.type = "task.renamed";
+  unknown.version = 1;
+  w.redis->command({"XADD", "events:tests", "*", "event", "{not json"});
+  w.redis->command({"XADD", "events:tests", "*", "other", "field"});
+  w.redis->command({"XADD", "events:tests", "*", "event", future.envelope().dump()});
+  w.redis->command({"XADD", "events:tests", "*", "event", unknown.envelope().dump()});
+  unknown.version = 2;  // a newer version of a type this service does not consume: still just acked
+  w.redis->command({"XADD", "events:tests", "*", "event", unknown.envelope().dump()});
+
+  CHECK(crowd::events::consume_once(*w.db, *w.redis, subs, opt) == 5);
+  CHECK(applied == 0);
+  CHECK(w.pending("events:tests", "consumer") == 0);
+  CHECK(w.count("SELECT COUNT(*) FROM inbox") == 0);
+  crowd::redis::Reply dead = w.redis->command({"XRANGE", "dead:consumer", "-", "+"});
+  REQUIRE(dead.elements.size() == 3);
+  std::vector<std::string> reasons;
+  for (const auto& e : dead.elements) reasons.push_back(e.elements[1].elements.back().str);
+  CHECK(reasons == std::vector<std::string>{"unparseable", "unparseable", "unsupported_version"});
+}
+
+TEST_CASE("relay and consumer resume after Redis restarts; nothing is marked sent that was not sent") {
+  World w("");
+  Subscriptions subs;
+  subs.on("tests", "task.opened", record_effect);
+  ConsumerOptions opt = options();
+  w.publish_one("task.opened", "tsk_1");
+  w.server.stop();
+  CHECK_THROWS_AS(crowd::events::relay_once(*w.db, *w.redis, 10), std::runtime_error);
+  CHECK_THROWS_AS(crowd::events::consume_once(*w.db, *w.redis, subs, opt), std::runtime_error);
+  CHECK(w.count("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL") == 1);
+  w.server.start();  // an empty Redis: the group is created again, as Service does after an error
+  crowd::events::ensure_groups(*w.redis, subs, opt);
+  CHECK(crowd::events::relay_once(*w.db, *w.redis, 10) == 1);
+  CHECK(crowd::events::consume_once(*w.db, *w.redis, subs, opt) == 1);
+  CHECK(w.count("SELECT COUNT(*) FROM effects") == 1);
+}
+
+TEST_CASE("publish needs a producer name and an object as data") {
+  World w("");
+  crowd::events::set_producer("");
+  CHECK_THROWS_AS(w.publish_one("task.opened", "tsk_1"), std::logic_error);
+  crowd::events::set_producer("tests");
+  CHECK_THROWS_AS(w.db->tx([](soci::session& s) { crowd::events::publish(s, "x", "k", nlohmann::json::array()); }),
+                  std::invalid_argument);
+  CHECK(crowd::events::stream_of("tasks") == "events:tasks");
+  CHECK(crowd::events::producer() == "tests");
+}

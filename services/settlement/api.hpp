@@ -1,0 +1,34 @@
+// HTTP endpoints of settlement. Each is a plain function over the service's database so tests can call it
+// without a server; add_routes() binds them to the router.
+#pragma once
+
+#include "common/db.hpp"
+#include "common/http.hpp"
+#include "services/settlement/store.hpp"
+
+namespace crowd::settlement {
+
+http::Response post_deposit(db::Database& db, http::Request& req);      // POST /v1/deposits
+http::Response get_my_balance(db::Database& db, http::Request& req);    // GET /v1/balances/me
+http::Response get_my_statement(db::Database& db, http::Request& req);  // GET /v1/statements/me?period=
+http::Response get_settlement(db::Database& db, http::Request& req);    // GET /v1/settlements/{id}
+http::Response list_settlements(db::Database& db, http::Request& req);  // GET /v1/settlements?task_id=
+http::Response get_ledger_check(db::Database& db, http::Request& req);  // GET /v1/admin/settlement/check
+
+void add_routes(http::Router& router, db::Database& db);
+
+// A settlement as the API shows it. with_tax (the worker, operators) adds iit, net, the tax month and the
+// IIT computation; the enterprise sees the price, the platform fee and the worker's gross only.
+nlohmann::json settlement_json(const SettlementRecord& r, bool with_tax);
+
+// Runs fn in a transaction that reads one consistent snapshot (REPEATABLE READ on PostgreSQL; SQLite's
+// write transaction already is one), for endpoints that add up several queries.
+template <class F>
+auto read_consistent(db::Database& db, F&& fn) {
+  return db.tx([&](soci::session& s) {
+    if (db.backend() == db::Backend::postgresql) s << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+    return fn(s);
+  });
+}
+
+}  // namespace crowd::settlement

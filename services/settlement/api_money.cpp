@@ -1,0 +1,289 @@
+// Deposits, balances and statements.
+#include <soci/soci.h>
+
+#include <map>
+
+#include "common/clock.hpp"
+#include "common/crypto.hpp"
+#include "common/ids.hpp"
+#include "common/log.hpp"
+#include "common/money.hpp"
+#include "common/service.hpp"
+#include "services/settlement/api.hpp"
+#include "services/settlement/ledger.hpp"
+#include "services/settlement/rules.hpp"
+
+namespace crowd::settlement {
+
+namespace {
+
+using auth::Role;
+using nlohmann::json;
+
+constexpr std::int64_t kDepositMaxFen = 1'000'000'000'000;  // 10^10 yuan: bounds the sandbox top-up
+constexpr std::size_t kIdempotencyKeyMaxLen = 200;
+constexpr int kStatementMaxTransfers = 10'000;
+
+json money(std::int64_t fen) {
+  return crowd::money::to_json(fen);
+}
+
+std::string idempotency_key_of(const http::Request& req) {
+  const std::string key = req.header("idempotency-key");
+  if (key.empty()) throw http::bad_request("the Idempotency-Key header is required for POST /v1/deposits");
+  bool visible = key.size() <= kIdempotencyKeyMaxLen;
+  for (const char c : key) visible = visible && c > 0x20 && c < 0x7f;
+  if (!visible) throw http::bad_request("Idempotency-Key must be 1..200 visible ASCII characters");
+  return key;
+}
+
+json enterprise_balance(soci::session& s, const std::string& enterprise_id) {
+  return {{"available", money(balance_of(s, enterprise_available(enterprise_id)))},
+          {"escrow", money(escrow_total_of(s, enterprise_id))}};
+}
+
+// The answer to a key already used: the first response for the same body, 422 for another body.
+http::Response replay_or_refuse(const StoredResponse& prior, const std::string& request_hash) {
+  if (prior.request_hash != request_hash) {
+    throw http::Problem(422, "idempotency-key-reuse", "Idempotency-Key reused with a different request",
+                        "this Idempotency-Key was first used with another body; use a new key for a new deposit");
+  }
+  http::Response replay;
+  replay.status = prior.status;
+  replay.body = prior.body;
+  replay.headers.emplace_back("Idempotent-Replayed", "true");
+  return replay;
+}
+
+// A deposit inside one transaction: replay, refusal of a reused key, or a new deposit. The key is claimed
+// before any money moves, so two concurrent first uses cannot both credit (the second waits for the first
+// and answers from its record).
+http::Response deposit_once(soci::session& s, const std::string& enterprise_id, const std::string& key,
+                            const std::string& request_hash, std::int64_t amount_fen) {
+  const std::string scope = "POST /v1/deposits " + enterprise_id;
+  if (!claim_idempotent(s, scope, key, request_hash)) {
+    const auto prior = find_idempotent(s, scope, key);
+    if (!prior || prior->status == 0) throw std::logic_error("idempotency key taken but not completed: " + key);
+    return replay_or_refuse(*prior, request_hash);
+  }
+  DepositRecord d;
+  d.id = ids::make("dep");
+  d.enterprise_id = enterprise_id;
+  d.idempotency_key = key;
+  d.amount_fen = amount_fen;
+  d.transfer_id = "dep:" + enterprise_id + ":" + key;
+  d.created_at_ms = clock::now_ms();
+  if (transfer(s, d.transfer_id, kClearing, enterprise_available(enterprise_id), amount_fen, "deposit", d.id) ==
+      Applied::duplicate) {
+    throw std::logic_error("deposit transfer " + d.transfer_id + " exists without its idempotency record");
+  }
+  insert_deposit(s, d);
+  const json out{{"deposit_id", d.id},
+                 {"status", d.status},
+                 {"provider", d.provider},
+                 {"transfer_id", d.transfer_id},
+                 {"amount", money(amount_fen)},
+                 {"balance", enterprise_balance(s, enterprise_id)},
+                 {"created_at", clock::rfc3339(d.created_at_ms)}};
+  complete_idempotent(s, scope, key, 201, out.dump());
+  crash_point("settlement.deposit.before_commit");
+  return http::Response::json_of(201, out);
+}
+
+}  // namespace
+
+// POST /v1/deposits — enterprises only; the Idempotency-Key header is required (400 without it).
+// Sandbox top-up: no real money moves; the provider "sandbox" confirms at once and the deposit is credited
+// with transfer "dep:{enterprise}:{key}" from external:clearing to ent:{enterprise}:available.
+// Same key + same body → the first response again (header Idempotent-Replayed: true); same key + another
+// body → 422 idempotency-key-reuse. Body {amount: {amount_fen 1..10^12, currency "CNY"}}, fully validated
+// before anything is written. → 201 {deposit_id, status, provider, transfer_id, amount, balance, created_at}.
+http::Response post_deposit(db::Database& db, http::Request& req) {
+  const auto& who = http::require_role(req, {Role::enterprise});
+  const std::string key = idempotency_key_of(req);
+  const json body = req.json_body();
+  http::Fields f(body);
+  const std::int64_t amount_fen = f.money_fen("amount", 1, kDepositMaxFen);
+  f.done();
+  const std::string request_hash = crypto::sha256_hex(body.dump());  // dump() sorts keys: canonical
+  return db.tx([&](soci::session& s) { return deposit_once(s, who.party_id, key, request_hash, amount_fen); });
+}
+
+// GET /v1/balances/me — enterprises and workers, their own balances only.
+// enterprise → {party_id, role, available, escrow (sum over its tasks' escrow accounts)};
+// worker → {party_id, role, payable, earned_gross_ytd, iit_withheld_ytd, tax_year} (year to date in CST).
+http::Response get_my_balance(db::Database& db, http::Request& req) {
+  const auto& who = http::require_role(req, {Role::enterprise, Role::worker});
+  return read_consistent(db, [&](soci::session& s) {
+    json out{{"party_id", who.party_id}, {"role", auth::role_name(who.role)}};
+    if (who.role == Role::enterprise) {
+      out.update(enterprise_balance(s, who.party_id));
+      return http::Response::json_of(200, out);
+    }
+    const int year = clock::cst_year_month(clock::now_ms()).year;
+    const auto iit = load_iit_year(s, who.party_id, year);
+    out["payable"] = money(balance_of(s, worker_payable(who.party_id)));
+    out["earned_gross_ytd"] = money(iit ? iit->cum_income_fen : 0);
+    out["iit_withheld_ytd"] = money(iit ? iit->cum_withheld_fen : 0);
+    out["tax_year"] = year;
+    return http::Response::json_of(200, out);
+  });
+}
+
+namespace {
+
+// The accounts a party owns, as SQL over two parameters (:aN its main account, :pN its id): the main
+// account and, for an enterprise, the escrow accounts of its tasks. COLUMN is debit_account or
+// credit_account; `n` keeps placeholder names unique within a statement (SQLite binds a repeated name once).
+std::string owned(const std::string& column, const std::string& n) {
+  return "(" + column + " = :a" + n + " OR " + column + " IN (SELECT account_id FROM escrows WHERE enterprise_id = :p" +
+         n + "))";
+}
+
+// Balance of each owned account at `before_ms` (exclusive), rebuilt from the transfers.
+std::map<std::string, std::int64_t> balances_at(soci::session& s, const std::string& account, const std::string& party,
+                                                std::int64_t before_ms) {
+  const long long before = before_ms;
+  const std::string sql =
+      "SELECT account, SUM(delta) FROM (SELECT credit_account AS account, amount_fen AS delta FROM transfers WHERE "
+      "created_at_ms < :t1 AND " +
+      owned("credit_account", "1") +
+      " UNION ALL SELECT debit_account AS account, -amount_fen AS delta FROM transfers WHERE created_at_ms < :t2 AND " +
+      owned("debit_account", "2") + ") legs GROUP BY account";
+  std::map<std::string, std::int64_t> out;
+  soci::rowset<soci::row> rows = (s.prepare << sql, soci::use(before), soci::use(account), soci::use(party),
+                                  soci::use(before), soci::use(account), soci::use(party));
+  for (const auto& r : rows) out[db::get_str(r, 0)] = db::get_i64(r, 1);
+  return out;
+}
+
+// The transfers touching the party's accounts in the period, in time order, at most kStatementMaxTransfers
+// + 1 (one more tells the caller the list was cut).
+std::vector<TransferSpec> transfers_in(soci::session& s, const std::string& account, const std::string& party,
+                                       const Period& p) {
+  const long long from = p.start_ms, to = p.end_ms;
+  const int limit = kStatementMaxTransfers + 1;
+  const std::string sql =
+      "SELECT id, debit_account, credit_account, amount_fen, currency, kind, ref, created_at_ms FROM transfers "
+      "WHERE created_at_ms >= :f AND created_at_ms < :t AND (" +
+      owned("debit_account", "1") + " OR " + owned("credit_account", "2") + ") ORDER BY created_at_ms, id LIMIT :lim";
+  std::vector<TransferSpec> out;
+  soci::rowset<soci::row> rows = (s.prepare << sql, soci::use(from), soci::use(to), soci::use(account),
+                                  soci::use(party), soci::use(account), soci::use(party), soci::use(limit));
+  for (const auto& r : rows) {
+    out.push_back(TransferSpec{db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2), db::get_i64(r, 3),
+                               db::get_str(r, 4), db::get_str(r, 5), db::get_str(r, 6), db::get_i64(r, 7)});
+  }
+  return out;
+}
+
+json transfer_line(const TransferSpec& t) {
+  return {{"transfer_id", t.id},
+          {"kind", t.kind},
+          {"ref", t.ref},
+          {"debit_account", t.debit_account},
+          {"credit_account", t.credit_account.empty() ? json(nullptr) : json(t.credit_account)},
+          {"amount", money(t.amount_fen)},
+          {"created_at", clock::rfc3339(t.created_at_ms)},
+          {"created_at_ms", t.created_at_ms}};
+}
+
+// Opening/closing per account, checked on read: opening + credits − debits of the listed transfers must
+// equal the closing balance rebuilt independently (skipped when the list was truncated).
+std::vector<AccountMovement> movements_of(const std::string& main_account,
+                                          const std::map<std::string, std::int64_t>& open,
+                                          const std::map<std::string, std::int64_t>& close,
+                                          const std::vector<TransferSpec>& transfers, bool truncated) {
+  std::map<std::string, AccountMovement> by_account{{main_account, AccountMovement{main_account}}};
+  for (const auto& [id, fen] : open) by_account[id].opening_fen = fen;
+  for (const auto& [id, fen] : close) by_account.try_emplace(id, AccountMovement{id});
+  std::vector<AccountMovement> out;
+  for (auto& [id, m] : by_account) {
+    m.account = id;
+    out.push_back(m);
+  }
+  for (const auto& t : transfers) apply_to_movements(out, t);
+  for (const auto& m : out) {
+    const auto it = close.find(m.account);
+    const std::int64_t closing = it == close.end() ? 0 : it->second;
+    if (!truncated && m.closing_fen() != closing) {
+      log::error("statement does not add up", {{"account", m.account}, {"closing_fen", closing}});
+      throw std::logic_error("statement of " + m.account + " does not add up");
+    }
+  }
+  return out;
+}
+
+struct StatementTotals {
+  json accounts = json::array();                 // one line per account
+  std::int64_t main_open = 0, main_close = 0;    // the party's main account
+  std::int64_t other_open = 0, other_close = 0;  // its task escrows (enterprises)
+};
+
+StatementTotals totals_of(const std::string& main_account, const std::vector<AccountMovement>& movements,
+                          const std::map<std::string, std::int64_t>& close) {
+  StatementTotals t;
+  for (const auto& m : movements) {
+    const auto it = close.find(m.account);
+    const std::int64_t closing = it == close.end() ? 0 : it->second;
+    const bool main = m.account == main_account;
+    (main ? t.main_open : t.other_open) += m.opening_fen;
+    (main ? t.main_close : t.other_close) += closing;
+    t.accounts.push_back({{"account", m.account},
+                          {"kind", account_kind(m.account).value_or("unknown")},
+                          {"opening", money(m.opening_fen)},
+                          {"credits", money(m.credits_fen)},
+                          {"debits", money(m.debits_fen)},
+                          {"closing", money(closing)}});
+  }
+  return t;
+}
+
+}  // namespace
+
+// GET /v1/statements/me?period=YYYY-MM — enterprises and workers, their own accounts only.
+// The month is China Standard Time. → {party_id, role, period, from, to, opening, closing, accounts[],
+// transfers[], truncated, settlements[] (workers: each settlement with its tax computation)}.
+// An enterprise's settlement legs are merged per settlement (the worker's tax stays private).
+http::Response get_my_statement(db::Database& db, http::Request& req) {
+  const auto& who = http::require_role(req, {Role::enterprise, Role::worker});
+  const auto period = parse_period(req.query_param("period").value_or(""));
+  if (!period) throw http::invalid({{"period", "required, as YYYY-MM (China Standard Time month)"}});
+  const bool enterprise = who.role == Role::enterprise;
+  const std::string account = enterprise ? enterprise_available(who.party_id) : worker_payable(who.party_id);
+  return read_consistent(db, [&](soci::session& s) {
+    const auto open = balances_at(s, account, who.party_id, period->start_ms);
+    const auto close = balances_at(s, account, who.party_id, period->end_ms);
+    auto transfers = transfers_in(s, account, who.party_id, *period);
+    const bool truncated = transfers.size() > static_cast<std::size_t>(kStatementMaxTransfers);
+    if (truncated) transfers.resize(kStatementMaxTransfers);
+    const StatementTotals totals = totals_of(account, movements_of(account, open, close, transfers, truncated), close);
+
+    json out{{"party_id", who.party_id},
+             {"role", auth::role_name(who.role)},
+             {"period", period->label},
+             {"from", clock::rfc3339(period->start_ms)},
+             {"to", clock::rfc3339(period->end_ms)},
+             {"accounts", totals.accounts},
+             {"truncated", truncated},
+             {"transfers", json::array()}};
+    const char* main_name = enterprise ? "available" : "payable";
+    out["opening"] = {{main_name, money(totals.main_open)}};
+    out["closing"] = {{main_name, money(totals.main_close)}};
+    if (enterprise) {
+      out["opening"]["escrow"] = money(totals.other_open);
+      out["closing"]["escrow"] = money(totals.other_close);
+      transfers = merge_settlement_legs(transfers);
+    }
+    for (const auto& t : transfers) out["transfers"].push_back(transfer_line(t));
+    if (!enterprise) {
+      out["settlements"] = json::array();
+      for (const auto& r : settlements_of_worker(s, who.party_id, period->start_ms, period->end_ms)) {
+        out["settlements"].push_back(settlement_json(r, true));
+      }
+    }
+    return http::Response::json_of(200, out);
+  });
+}
+
+}  // namespace crowd::settlement

@@ -1,0 +1,277 @@
+#include "services/settlement/consumers.hpp"
+
+#include <soci/soci.h>
+
+#include <stdexcept>
+
+#include "common/clock.hpp"
+#include "common/domain/fees.hpp"
+#include "common/domain/iit.hpp"
+#include "common/ids.hpp"
+#include "common/log.hpp"
+#include "common/service.hpp"
+#include "services/settlement/ledger.hpp"
+#include "services/settlement/rules.hpp"
+#include "services/settlement/store.hpp"
+
+namespace crowd::settlement {
+
+namespace {
+
+using nlohmann::json;
+
+// Reads a required member of an event's data; a missing or mistyped one is the producer's contract
+// breach (std::invalid_argument: retried, then dead-lettered).
+std::string str_of(const events::Event& e, const char* name) {
+  const auto it = e.data.find(name);
+  if (it == e.data.end() || !it->is_string()) {
+    throw std::invalid_argument(e.type + " " + e.id + ": data." + name + " must be a string");
+  }
+  return it->get<std::string>();
+}
+
+std::int64_t int_of(const events::Event& e, const char* name) {
+  const auto it = e.data.find(name);
+  if (it == e.data.end() || !it->is_number_integer()) {
+    throw std::invalid_argument(e.type + " " + e.id + ": data." + name + " must be an integer");
+  }
+  return it->get<std::int64_t>();
+}
+
+// A refusal to apply an event whose data contradicts what settlement holds: logged loudly, then thrown so
+// the event stays pending, is retried (the state may catch up) and is finally dead-lettered for an operator.
+[[noreturn]] void refuse(const events::Event& e, const std::string& why) {
+  log::error("settlement refuses event", {{"event_id", e.id}, {"type", e.type}, {"key", e.key}, {"reason", why}});
+  throw std::runtime_error(e.type + " " + e.id + " refused: " + why);
+}
+
+HoldRequest hold_request_of(const events::Event& e) {
+  HoldRequest h;
+  h.task_id = str_of(e, "task_id");
+  h.enterprise_id = str_of(e, "enterprise_id");
+  h.category = str_of(e, "category");
+  h.title = str_of(e, "title");
+  h.currency = str_of(e, "currency");
+  h.units = int_of(e, "units");
+  h.pay_per_unit_fen = int_of(e, "pay_per_unit_fen");
+  h.budget_fen = int_of(e, "budget_fen");
+  return h;
+}
+
+Acceptance acceptance_of(const events::Event& e) {
+  Acceptance a;
+  a.submission_id = str_of(e, "submission_id");
+  a.assignment_id = str_of(e, "assignment_id");
+  a.task_id = str_of(e, "task_id");
+  a.enterprise_id = str_of(e, "enterprise_id");
+  a.worker_id = str_of(e, "worker_id");
+  a.category = str_of(e, "category");
+  a.title = str_of(e, "title");
+  a.currency = str_of(e, "currency");
+  a.units = int_of(e, "units");
+  a.amount_fen = int_of(e, "amount_fen");
+  a.accepted_at_ms = int_of(e, "accepted_at_ms");
+  return a;
+}
+
+}  // namespace
+
+// task.created (tasks) → escrow hold.
+// Holds budget_fen from ent:{enterprise}:available in task:{task}:escrow with transfer "hold:{task}" and
+// publishes escrow.held. When the available balance is short, records a rejected escrow and publishes
+// escrow.rejected {reason: insufficient_funds}: the event is done (not retried); a later task.created event
+// for the same task (a funding retry by tasks) tries again. Idempotent: a task already held is a no-op.
+// Malformed data (budget != units × pay, ...) throws: retried, then dead-lettered.
+void on_task_created(soci::session& s, const events::Event& e) {
+  const HoldRequest h = hold_request_of(e);
+  if (auto problem = hold_request_problem(h)) refuse(e, *problem);
+  if (const auto existing = load_escrow(s, h.task_id); existing && existing->status != "rejected") {
+    log::info("escrow already held; task.created ignored", {{"task_id", h.task_id}, {"event_id", e.id}});
+    return;
+  }
+  const std::string available = enterprise_available(h.enterprise_id);
+  // Decision read; the conditional debit inside transfer() is the guard (a concurrent spend makes it throw
+  // and the event is retried).
+  if (balance_of(s, available) < h.budget_fen) {
+    save_hold_outcome(s, h, "rejected", 0, "");
+    events::publish(s, "escrow.rejected", h.task_id,
+                    {{"task_id", h.task_id},
+                     {"enterprise_id", h.enterprise_id},
+                     {"amount_fen", h.budget_fen},
+                     {"reason", "insufficient_funds"}},
+                    e.trace_id);
+    return;
+  }
+  const std::string transfer_id = "hold:" + h.task_id;
+  if (transfer(s, transfer_id, available, task_escrow(h.task_id), h.budget_fen, "escrow_hold", h.task_id) ==
+      Applied::duplicate) {
+    refuse(e, "transfer " + transfer_id + " exists but the escrow is not held");
+  }
+  save_hold_outcome(s, h, "held", h.budget_fen, transfer_id);
+  events::publish(s, "escrow.held", h.task_id,
+                  {{"task_id", h.task_id},
+                   {"enterprise_id", h.enterprise_id},
+                   {"amount_fen", h.budget_fen},
+                   {"transfer_id", transfer_id}},
+                  e.trace_id);
+}
+
+// task.units_released (matching) → escrow release.
+// Moves units_released × pay_per_unit from task:{task}:escrow back to ent:{enterprise}:available with
+// transfer "release:{task}" (one release per task) and publishes escrow.released. Idempotent: a task whose
+// escrow already released units is a no-op; 0 units or a rejected (never held) escrow: nothing to do.
+// No escrow yet, or more units than are open: throws (retried, then dead-lettered).
+void on_units_released(soci::session& s, const events::Event& e) {
+  const std::string task_id = str_of(e, "task_id");
+  const std::string enterprise_id = str_of(e, "enterprise_id");
+  const std::int64_t units = int_of(e, "units_released");
+  const auto escrow = load_escrow(s, task_id);
+  if (!escrow) refuse(e, "no escrow for task " + task_id);
+  if (escrow->enterprise_id != enterprise_id) refuse(e, "enterprise_id differs from the escrow's");
+  if (escrow->status == "rejected" || units == 0) {
+    log::info("nothing to release", {{"task_id", task_id}, {"status", escrow->status}, {"units", units}});
+    return;
+  }
+  if (escrow->units_released > 0) {
+    log::info("escrow already released; event ignored", {{"task_id", task_id}, {"event_id", e.id}});
+    return;
+  }
+  if (auto problem = release_problem(*escrow, units)) refuse(e, *problem);
+  const std::int64_t amount = units * escrow->pay_per_unit_fen;  // no overflow: checked by release_problem
+  const std::string transfer_id = "release:" + task_id;
+  if (transfer(s, transfer_id, task_escrow(task_id), enterprise_available(enterprise_id), amount, "escrow_release",
+               task_id) == Applied::duplicate) {
+    refuse(e, "transfer " + transfer_id + " exists but the escrow released nothing");
+  }
+  add_released(s, *escrow, units, amount, transfer_id);
+  events::publish(s, "escrow.released", task_id,
+                  {{"task_id", task_id},
+                   {"enterprise_id", enterprise_id},
+                   {"units", units},
+                   {"amount_fen", amount},
+                   {"transfer_id", transfer_id}},
+                  e.trace_id);
+}
+
+namespace {
+
+struct Withholding {
+  std::optional<IitYearRow> before;
+  IitYearRow after;
+  std::int64_t withheld_fen = 0;
+  json computation;
+};
+
+// IIT withheld on the worker's gross pay by the cumulative method, for the tax month of the payment (CST).
+Withholding withhold(soci::session& s, const std::string& worker_id, clock::YearMonth ym, std::int64_t gross_fen) {
+  Withholding w;
+  w.before = load_iit_year(s, worker_id, ym.year);
+  domain::IitYearState before;
+  if (w.before) {
+    before.year = w.before->year;
+    before.cum_income_fen = w.before->cum_income_fen;
+    before.cum_withheld_fen = w.before->cum_withheld_fen;
+    before.consecutive_months = w.before->consecutive_months;
+    before.last_month = w.before->last_month;
+  }
+  domain::IitYearState after;
+  const domain::IitComputation c = domain::withhold_cumulative(before, ym.year, ym.month, gross_fen, after);
+  w.after =
+      IitYearRow{after.year, after.cum_income_fen, after.cum_withheld_fen, after.consecutive_months, after.last_month};
+  w.withheld_fen = c.withheld_fen;
+  w.computation = c.to_json();
+  w.computation["method"] = "cumulative";
+  return w;
+}
+
+void publish_completed(soci::session& s, const SettlementRecord& r, const std::string& trace_id) {
+  events::publish(s, "settlement.completed", r.assignment_id,
+                  {{"settlement_id", r.id},
+                   {"assignment_id", r.assignment_id},
+                   {"submission_id", r.submission_id},
+                   {"task_id", r.task_id},
+                   {"enterprise_id", r.enterprise_id},
+                   {"worker_id", r.worker_id},
+                   {"category", r.category},
+                   {"title", r.title},
+                   {"units", r.units},
+                   {"amount_fen", r.split.amount_fen},
+                   {"fee_fen", r.split.fee_fen},
+                   {"worker_gross_fen", r.split.worker_gross_fen},
+                   {"iit_fen", r.split.iit_fen},
+                   {"net_fen", r.split.net_fen},
+                   {"currency", r.currency},
+                   {"tax_year", r.tax_year},
+                   {"tax_month", r.tax_month},
+                   {"settled_at_ms", r.settled_at_ms}},
+                  trace_id);
+}
+
+}  // namespace
+
+// delivery.accepted (delivery) → settlement of one assignment, once.
+// amount = the event's amount_fen, which must equal units × pay of the escrow and still be in it; fee =
+// platform_fee(escrow category, amount); IIT withheld on worker gross (amount − fee) by the cumulative
+// method; linked transfers "stl:{asg}:fee|iit|net" out of the task escrow (zero legs skipped), the IIT year
+// state, the settlement row and the escrow counters commit together, then settlement.completed.
+// Idempotent: an assignment already settled is a no-op (settlements.assignment_id is unique).
+// Any mismatch throws: the event stays pending, is retried, then dead-lettered (logged as refused).
+void on_delivery_accepted(soci::session& s, const events::Event& e) {
+  const Acceptance a = acceptance_of(e);
+  if (find_settlement_by_assignment(s, a.assignment_id)) {
+    log::info("assignment already settled; event ignored", {{"assignment_id", a.assignment_id}, {"event_id", e.id}});
+    return;
+  }
+  const auto escrow = load_escrow(s, a.task_id);
+  if (!escrow) refuse(e, "no escrow for task " + a.task_id);
+  if (auto problem = settlement_problem(*escrow, a)) refuse(e, *problem);
+  if (a.category != escrow->category) {
+    log::warn("delivery.accepted category differs from the task's; the task's applies",
+              {{"assignment_id", a.assignment_id}, {"event", a.category}, {"task", escrow->category}});
+  }
+  const std::int64_t fee = domain::platform_fee(escrow->category, a.amount_fen);
+  if (fee < 0 || fee > a.amount_fen) refuse(e, "platform_fee out of range: " + std::to_string(fee));
+
+  SettlementRecord r;
+  r.id = ids::make("stl");
+  r.settled_at_ms = clock::now_ms();
+  const auto ym = clock::cst_year_month(r.settled_at_ms);
+  const std::int64_t gross = a.amount_fen - fee;
+  Withholding w;
+  if (gross > 0) w = withhold(s, a.worker_id, ym, gross);
+  r.split = split_amount(a.amount_fen, fee, w.withheld_fen);
+
+  const auto legs = settlement_legs(a.assignment_id, r.id, a.task_id, a.worker_id, r.split);
+  if (auto problem = legs_problem(legs, task_escrow(a.task_id), a.amount_fen)) {
+    throw std::logic_error("settlement legs: " + *problem);
+  }
+  for (const auto& leg : legs) {
+    if (transfer(s, leg) == Applied::duplicate) refuse(e, "transfer " + leg.id + " exists without a settlement");
+  }
+  if (gross > 0) save_iit_year(s, a.worker_id, w.before, w.after);
+
+  r.assignment_id = a.assignment_id;
+  r.submission_id = a.submission_id;
+  r.task_id = a.task_id;
+  r.enterprise_id = a.enterprise_id;
+  r.worker_id = a.worker_id;
+  r.category = escrow->category;
+  r.title = a.title;
+  r.units = a.units;
+  r.tax_year = ym.year;
+  r.tax_month = ym.month;
+  r.computation = w.computation.is_null() ? "null" : w.computation.dump();
+  r.accepted_at_ms = a.accepted_at_ms;
+  insert_settlement(s, r);
+  add_settled(s, *escrow, a.units, a.amount_fen);
+  crash_point("settlement.settle.before_publish");
+  publish_completed(s, r, e.trace_id);
+}
+
+void subscribe(events::Subscriptions& subs) {
+  subs.on("tasks", "task.created", on_task_created);
+  subs.on("matching", "task.units_released", on_units_released);
+  subs.on("delivery", "delivery.accepted", on_delivery_accepted);
+}
+
+}  // namespace crowd::settlement

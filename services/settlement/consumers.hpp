@@ -1,0 +1,17 @@
+// Event consumers of settlement. Each runs inside the transaction that records the event in the inbox:
+// it writes its effect and its follow-up events with that session and never commits. A handler that
+// throws leaves the event pending: it is retried and, after the bounded retries, dead-lettered.
+#pragma once
+
+#include "common/events.hpp"
+
+namespace crowd::settlement {
+
+void on_task_created(soci::session& s, const events::Event& e);
+void on_units_released(soci::session& s, const events::Event& e);
+void on_delivery_accepted(soci::session& s, const events::Event& e);
+
+// tasks: task.created; matching: task.units_released; delivery: delivery.accepted.
+void subscribe(events::Subscriptions& subs);
+
+}  // namespace crowd::settlement

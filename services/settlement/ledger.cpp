@@ -1,0 +1,169 @@
+#include "services/settlement/ledger.hpp"
+
+#include <soci/soci.h>
+
+#include "common/clock.hpp"
+#include "common/db.hpp"
+
+namespace crowd::settlement {
+
+namespace {
+
+std::string owned(const char* kind, const std::string& owner, const char* purpose) {
+  if (owner.empty() || owner.find(':') != std::string::npos) {
+    throw std::invalid_argument(std::string("bad owner id for a ") + kind + " account");
+  }
+  return std::string(kind) + ":" + owner + ":" + purpose;
+}
+
+// "{prefix}:{owner}:{suffix}" with a non-empty owner free of ':'.
+bool matches(const std::string& id, const std::string& prefix, const std::string& suffix) {
+  if (id.size() <= prefix.size() + suffix.size() + 2) return false;
+  if (id.compare(0, prefix.size() + 1, prefix + ":") != 0) return false;
+  if (id.compare(id.size() - suffix.size() - 1, suffix.size() + 1, ":" + suffix) != 0) return false;
+  const auto owner = id.substr(prefix.size() + 1, id.size() - prefix.size() - suffix.size() - 2);
+  return !owner.empty() && owner.find(':') == std::string::npos;
+}
+
+}  // namespace
+
+std::string enterprise_available(const std::string& enterprise_id) {
+  return owned("ent", enterprise_id, "available");
+}
+std::string task_escrow(const std::string& task_id) {
+  return owned("task", task_id, "escrow");
+}
+std::string worker_payable(const std::string& worker_id) {
+  return owned("wkr", worker_id, "payable");
+}
+
+std::optional<std::string> account_kind(const std::string& id) {
+  if (id == kFeeRevenue) return "platform_fee_revenue";
+  if (id == kIitPayable) return "platform_iit_payable";
+  if (id == kClearing) return "external_clearing";
+  if (matches(id, "ent", "available")) return "enterprise_available";
+  if (matches(id, "task", "escrow")) return "task_escrow";
+  if (matches(id, "wkr", "payable")) return "worker_payable";
+  return std::nullopt;
+}
+
+bool may_go_negative(const std::string& account_id) {
+  return account_id == kClearing;
+}
+
+std::optional<std::string> transfer_problem(const TransferSpec& t) {
+  if (t.id.empty()) return "transfer id is empty";
+  if (t.kind.empty()) return "transfer kind is empty";
+  if (t.amount_fen <= 0) return "amount_fen must be > 0 (transfer " + t.id + ")";
+  if (t.currency != "CNY") return "currency must be CNY (transfer " + t.id + ")";
+  if (!account_kind(t.debit_account)) return "unknown debit account " + t.debit_account;
+  if (!account_kind(t.credit_account)) return "unknown credit account " + t.credit_account;
+  if (t.debit_account == t.credit_account) return "debit and credit accounts are the same (" + t.id + ")";
+  return std::nullopt;
+}
+
+std::optional<std::string> legs_problem(const std::vector<TransferSpec>& legs, const std::string& from,
+                                        std::int64_t total_fen) {
+  std::int64_t sum = 0;
+  for (const auto& leg : legs) {
+    if (auto p = transfer_problem(leg)) return p;
+    if (leg.debit_account != from) return "leg " + leg.id + " does not leave " + from;
+    if (__builtin_add_overflow(sum, leg.amount_fen, &sum)) return "legs overflow";
+  }
+  if (sum != total_fen) {
+    return "legs add up to " + std::to_string(sum) + " fen, expected " + std::to_string(total_fen);
+  }
+  return std::nullopt;
+}
+
+InsufficientFunds::InsufficientFunds(const std::string& acct, std::int64_t amount)
+    : std::runtime_error("insufficient funds in " + acct + " for " + std::to_string(amount) + " fen"),
+      account(acct),
+      amount_fen(amount) {}
+
+namespace {
+
+void open_account(soci::session& s, const std::string& id, long long now) {
+  const std::string kind = *account_kind(id);
+  const int negative = may_go_negative(id) ? 1 : 0;
+  s << "INSERT INTO accounts (id, kind, allow_negative, balance_fen, currency, created_at_ms) "
+       "VALUES (:id, :kind, :neg, 0, 'CNY', :now) ON CONFLICT (id) DO NOTHING",
+      soci::use(id), soci::use(kind), soci::use(negative), soci::use(now);
+}
+
+// The id is taken: it must be the same effect, or two different effects were given one id.
+void check_same_effect(soci::session& s, const TransferSpec& t) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT debit_account, credit_account, amount_fen FROM transfers WHERE id = :id", soci::use(t.id));
+  for (const auto& r : rows) {
+    if (db::get_str(r, 0) == t.debit_account && db::get_str(r, 1) == t.credit_account &&
+        db::get_i64(r, 2) == t.amount_fen) {
+      return;
+    }
+    throw std::logic_error("transfer id " + t.id + " reused for a different effect");
+  }
+  throw std::logic_error("transfer " + t.id + " neither inserted nor found");
+}
+
+}  // namespace
+
+Applied transfer(soci::session& s, const TransferSpec& t) {
+  if (auto problem = transfer_problem(t)) throw std::logic_error("invalid transfer: " + *problem);
+  const long long now = clock::now_ms();
+  const long long amount = t.amount_fen;
+  open_account(s, t.debit_account, now);
+  open_account(s, t.credit_account, now);
+
+  // The insert decides duplicates atomically: on PostgreSQL a concurrent writer of the same id waits for
+  // the first one's commit and then sees the conflict.
+  soci::statement ins =
+      (s.prepare << "INSERT INTO transfers (id, debit_account, credit_account, amount_fen, currency, kind, ref, "
+                    "created_at_ms) VALUES (:id, :d, :c, :a, :cur, :k, :r, :now) ON CONFLICT (id) DO NOTHING",
+       soci::use(t.id), soci::use(t.debit_account), soci::use(t.credit_account), soci::use(amount),
+       soci::use(t.currency), soci::use(t.kind), soci::use(t.ref), soci::use(now));
+  ins.execute(true);
+  if (ins.get_affected_rows() == 0) {
+    check_same_effect(s, t);
+    return Applied::duplicate;
+  }
+
+  // The guard against overdraft is this conditional update, not any earlier read.
+  soci::statement debit = (s.prepare << "UPDATE accounts SET balance_fen = balance_fen - :a WHERE id = :id "
+                                        "AND (allow_negative = 1 OR balance_fen >= :b)",
+                           soci::use(amount), soci::use(t.debit_account), soci::use(amount));
+  debit.execute(true);
+  if (debit.get_affected_rows() != 1) throw InsufficientFunds(t.debit_account, t.amount_fen);
+
+  soci::statement credit = (s.prepare << "UPDATE accounts SET balance_fen = balance_fen + :a WHERE id = :id",
+                            soci::use(amount), soci::use(t.credit_account));
+  credit.execute(true);
+  if (credit.get_affected_rows() != 1) throw std::logic_error("credit account vanished: " + t.credit_account);
+  return Applied::applied;
+}
+
+Applied transfer(soci::session& s, const std::string& id, const std::string& from, const std::string& to,
+                 std::int64_t amount_fen, const std::string& kind, const std::string& ref) {
+  TransferSpec t;
+  t.id = id;
+  t.debit_account = from;
+  t.credit_account = to;
+  t.amount_fen = amount_fen;
+  t.kind = kind;
+  t.ref = ref;
+  return transfer(s, t);
+}
+
+std::int64_t balance_of(soci::session& s, const std::string& account_id) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT balance_fen FROM accounts WHERE id = :id", soci::use(account_id));
+  for (const auto& r : rows) return db::get_i64(r, 0);
+  return 0;
+}
+
+std::optional<std::int64_t> checked_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t out = 0;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &out)) return std::nullopt;
+  return out;
+}
+
+}  // namespace crowd::settlement

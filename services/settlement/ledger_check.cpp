@@ -1,0 +1,105 @@
+#include "services/settlement/ledger_check.hpp"
+
+#include "services/settlement/ledger.hpp"
+
+namespace crowd::settlement {
+
+namespace {
+
+using nlohmann::json;
+
+void violate(CheckResult& c, json v) {
+  c.ok = false;
+  if (c.violations.size() < kMaxViolations) c.violations.push_back(std::move(v));
+}
+
+CheckResult sum_zero(const LedgerSnapshot& snap) {
+  CheckResult c{"sum_of_balances_zero", true, "the balances of all accounts add up to 0", json::array()};
+  std::int64_t sum = 0;
+  for (const auto& a : snap.accounts) sum += a.balance_fen;
+  if (sum != 0) violate(c, {{"sum_fen", sum}});
+  return c;
+}
+
+CheckResult well_formed(const LedgerSnapshot& snap) {
+  CheckResult c{"transfers_well_formed", true,
+                "every transfer has amount > 0 and two different known accounts (" + std::to_string(snap.transfers) +
+                    " transfers)",
+                json::array()};
+  for (const auto& id : snap.malformed_transfers) violate(c, {{"transfer_id", id}});
+  return c;
+}
+
+// Stored balances against the balances rebuilt from the transfers: catches any update that bypassed the
+// ledger or a transfer written without its balance updates.
+CheckResult match_transfers(const LedgerSnapshot& snap) {
+  CheckResult c{"balances_match_transfers", true,
+                "each stored balance equals its credits minus its debits over all transfers", json::array()};
+  std::map<std::string, std::int64_t> stored;
+  for (const auto& a : snap.accounts) stored[a.id] = a.balance_fen;
+  for (const auto& [id, balance] : stored) {
+    const auto it = snap.recomputed_fen.find(id);
+    const std::int64_t rebuilt = it == snap.recomputed_fen.end() ? 0 : it->second;
+    if (rebuilt != balance) violate(c, {{"account", id}, {"stored_fen", balance}, {"from_transfers_fen", rebuilt}});
+  }
+  for (const auto& [id, rebuilt] : snap.recomputed_fen) {
+    if (!stored.count(id)) violate(c, {{"account", id}, {"stored_fen", nullptr}, {"from_transfers_fen", rebuilt}});
+  }
+  return c;
+}
+
+CheckResult no_negative(const LedgerSnapshot& snap) {
+  CheckResult c{"no_negative_balances", true, "no account but external:clearing is below zero", json::array()};
+  for (const auto& a : snap.accounts) {
+    if (a.balance_fen < 0 && (!a.allow_negative || !may_go_negative(a.id))) {
+      violate(c, {{"account", a.id}, {"balance_fen", a.balance_fen}});
+    }
+  }
+  return c;
+}
+
+CheckResult escrow_match(const LedgerSnapshot& snap) {
+  CheckResult c{"escrow_matches_task", true, "each task escrow account holds held − settled − released", json::array()};
+  std::map<std::string, std::int64_t> balances;
+  for (const auto& a : snap.accounts) balances[a.id] = a.balance_fen;
+  for (const auto& e : snap.escrows) {
+    const std::int64_t expected = e.held_fen - e.settled_fen - e.released_fen;
+    const auto it = balances.find(e.account_id);
+    const std::int64_t actual = it == balances.end() ? 0 : it->second;
+    if (actual != expected) {
+      violate(c, {{"task_id", e.task_id}, {"expected_fen", expected}, {"balance_fen", actual}});
+    }
+  }
+  return c;
+}
+
+CheckResult settlement_splits(const LedgerSnapshot& snap) {
+  CheckResult c{"settlement_splits_balance", true,
+                "amount = fee + worker_gross, worker_gross = iit + net, and the legs add up to the amount",
+                json::array()};
+  for (const auto& s : snap.settlements) {
+    const bool split_ok = s.fee_fen + s.worker_gross_fen == s.amount_fen && s.iit_fen + s.net_fen == s.worker_gross_fen;
+    if (!split_ok || s.legs_fen != s.amount_fen) {
+      violate(c, {{"settlement_id", s.id}, {"amount_fen", s.amount_fen}, {"legs_fen", s.legs_fen}});
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<CheckResult> check_ledger(const LedgerSnapshot& snap) {
+  return {sum_zero(snap),    well_formed(snap),  match_transfers(snap),
+          no_negative(snap), escrow_match(snap), settlement_splits(snap)};
+}
+
+nlohmann::json to_json(const std::vector<CheckResult>& checks) {
+  json out{{"ok", true}, {"checks", json::array()}};
+  for (const auto& c : checks) {
+    if (!c.ok) out["ok"] = false;
+    out["checks"].push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}, {"violations", c.violations}});
+  }
+  return out;
+}
+
+}  // namespace crowd::settlement

@@ -1,0 +1,89 @@
+#include "services/settlement/ledger_check.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace crowd::settlement;
+
+namespace {
+
+// A consistent ledger: 1000 deposited, 600 held for tsk_1, of which 300 settled (30 fee, 270 net).
+LedgerSnapshot healthy() {
+  LedgerSnapshot s;
+  s.accounts = {{"external:clearing", true, -1'000},
+                {"ent:ent_1:available", false, 400},
+                {"task:tsk_1:escrow", false, 300},
+                {"platform:fee_revenue", false, 30},
+                {"wkr:wkr_1:payable", false, 270}};
+  for (const auto& a : s.accounts) s.recomputed_fen[a.id] = a.balance_fen;
+  s.transfers = 4;
+  s.escrows = {{"tsk_1", "task:tsk_1:escrow", 600, 300, 0}};
+  s.settlements = {{"stl_1", 300, 30, 270, 0, 270, 300}};
+  return s;
+}
+
+const CheckResult& named(const std::vector<CheckResult>& checks, const std::string& name) {
+  for (const auto& c : checks) {
+    if (c.name == name) return c;
+  }
+  throw std::runtime_error("no check " + name);
+}
+
+}  // namespace
+
+TEST_CASE("a consistent ledger passes every check") {
+  const auto checks = check_ledger(healthy());
+  CHECK(checks.size() == 6);
+  for (const auto& c : checks) CHECK_MESSAGE(c.ok, c.name);
+  CHECK(to_json(checks)["ok"] == true);
+}
+
+TEST_CASE("balances that do not add up to zero are reported") {
+  auto s = healthy();
+  s.accounts[1].balance_fen += 1;
+  const auto checks = check_ledger(s);
+  CHECK_FALSE(named(checks, "sum_of_balances_zero").ok);
+  CHECK_FALSE(named(checks, "balances_match_transfers").ok);
+  CHECK(to_json(checks)["ok"] == false);
+}
+
+TEST_CASE("a negative account other than clearing is reported") {
+  auto s = healthy();
+  s.accounts[1].balance_fen = -5;
+  s.accounts[0].balance_fen = -595;
+  s.recomputed_fen.clear();
+  for (const auto& a : s.accounts) s.recomputed_fen[a.id] = a.balance_fen;
+  const auto checks = check_ledger(s);
+  CHECK(named(checks, "sum_of_balances_zero").ok);
+  CHECK_FALSE(named(checks, "no_negative_balances").ok);
+  CHECK(named(checks, "no_negative_balances").violations[0]["account"] == "ent:ent_1:available");
+}
+
+TEST_CASE("an escrow whose balance differs from held − settled − released is reported") {
+  auto s = healthy();
+  s.escrows[0].released_fen = 100;
+  CHECK_FALSE(named(check_ledger(s), "escrow_matches_task").ok);
+}
+
+TEST_CASE("a transfer account missing from accounts and malformed transfers are reported") {
+  auto s = healthy();
+  s.recomputed_fen["platform:iit_payable"] = 7;
+  s.malformed_transfers = {"bad:1"};
+  const auto checks = check_ledger(s);
+  CHECK_FALSE(named(checks, "balances_match_transfers").ok);
+  CHECK_FALSE(named(checks, "transfers_well_formed").ok);
+}
+
+TEST_CASE("a settlement whose legs or split do not balance is reported") {
+  auto s = healthy();
+  s.settlements[0].legs_fen = 299;
+  CHECK_FALSE(named(check_ledger(s), "settlement_splits_balance").ok);
+  s = healthy();
+  s.settlements[0].net_fen = 260;
+  CHECK_FALSE(named(check_ledger(s), "settlement_splits_balance").ok);
+}
+
+TEST_CASE("violations are capped") {
+  auto s = healthy();
+  for (int i = 0; i < 200; ++i) s.malformed_transfers.push_back("bad:" + std::to_string(i));
+  CHECK(named(check_ledger(s), "transfers_well_formed").violations.size() == kMaxViolations);
+}

@@ -1,0 +1,158 @@
+#include "services/settlement/rules.hpp"
+
+#include <cctype>
+#include <map>
+#include <stdexcept>
+
+namespace crowd::settlement {
+
+std::string status_after(const EscrowState& e) {
+  return e.units_open() == 0 ? "closed" : "held";
+}
+
+std::optional<std::string> hold_request_problem(const HoldRequest& h) {
+  if (h.task_id.empty() || h.task_id.find(':') != std::string::npos) return "bad task_id";
+  if (h.enterprise_id.empty() || h.enterprise_id.find(':') != std::string::npos) return "bad enterprise_id";
+  if (h.currency != "CNY") return "currency must be CNY, got " + h.currency;
+  if (h.units <= 0) return "units must be > 0";
+  if (h.pay_per_unit_fen <= 0) return "pay_per_unit_fen must be > 0";
+  const auto product = checked_mul(h.units, h.pay_per_unit_fen);
+  if (!product) return "units × pay_per_unit_fen overflows";
+  if (*product != h.budget_fen) {
+    return "budget_fen " + std::to_string(h.budget_fen) + " != units × pay_per_unit_fen " + std::to_string(*product);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> release_problem(const EscrowState& e, std::int64_t units) {
+  if (e.status != "held") return "escrow of " + e.task_id + " is " + e.status + ", not held";
+  if (units <= 0) return "units_released must be > 0";
+  if (units > e.units_open()) {
+    return "units_released " + std::to_string(units) + " > units still open " + std::to_string(e.units_open());
+  }
+  const auto amount = checked_mul(units, e.pay_per_unit_fen);
+  if (!amount || *amount > e.remaining_fen()) return "escrow of " + e.task_id + " has too little left";
+  return std::nullopt;
+}
+
+std::optional<std::string> settlement_problem(const EscrowState& e, const Acceptance& a) {
+  if (e.status != "held") return "escrow of " + e.task_id + " is " + e.status + ", not held";
+  if (a.task_id != e.task_id) return "task mismatch";
+  if (a.enterprise_id != e.enterprise_id) return "enterprise_id differs from the escrow's";
+  if (a.currency != "CNY") return "currency must be CNY, got " + a.currency;
+  if (a.worker_id.empty() || a.worker_id.find(':') != std::string::npos) return "bad worker_id";
+  if (a.units <= 0) return "units must be > 0";
+  const auto expected = checked_mul(a.units, e.pay_per_unit_fen);
+  if (!expected || *expected != a.amount_fen) {
+    return "amount_fen " + std::to_string(a.amount_fen) + " != units × pay_per_unit_fen of the escrow " +
+           (expected ? std::to_string(*expected) : std::string("(overflow)"));
+  }
+  if (a.units > e.units_open()) {
+    return "units " + std::to_string(a.units) + " > units still open " + std::to_string(e.units_open());
+  }
+  if (a.amount_fen > e.remaining_fen()) {
+    return "escrow has " + std::to_string(e.remaining_fen()) + " fen left, needs " + std::to_string(a.amount_fen);
+  }
+  return std::nullopt;
+}
+
+Split split_amount(std::int64_t amount_fen, std::int64_t fee_fen, std::int64_t iit_fen) {
+  if (amount_fen <= 0) throw std::logic_error("settled amount must be > 0");
+  if (fee_fen < 0 || fee_fen > amount_fen) throw std::logic_error("fee outside [0, amount]");
+  Split s;
+  s.amount_fen = amount_fen;
+  s.fee_fen = fee_fen;
+  s.worker_gross_fen = amount_fen - fee_fen;
+  if (iit_fen < 0 || iit_fen > s.worker_gross_fen) throw std::logic_error("IIT outside [0, worker gross]");
+  s.iit_fen = iit_fen;
+  s.net_fen = s.worker_gross_fen - iit_fen;
+  return s;
+}
+
+std::vector<TransferSpec> settlement_legs(const std::string& assignment_id, const std::string& settlement_id,
+                                          const std::string& task_id, const std::string& worker_id,
+                                          const Split& split) {
+  const std::string escrow = task_escrow(task_id);
+  std::vector<TransferSpec> legs;
+  auto add = [&](const char* part, const std::string& to, std::int64_t amount, const char* kind) {
+    if (amount == 0) return;
+    TransferSpec t;
+    t.id = "stl:" + assignment_id + ":" + part;
+    t.debit_account = escrow;
+    t.credit_account = to;
+    t.amount_fen = amount;
+    t.kind = kind;
+    t.ref = settlement_id;
+    legs.push_back(std::move(t));
+  };
+  add("fee", kFeeRevenue, split.fee_fen, "settlement_fee");
+  add("iit", kIitPayable, split.iit_fen, "settlement_iit");
+  add("net", worker_payable(worker_id), split.net_fen, "settlement_net");
+  return legs;
+}
+
+namespace {
+
+// Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm, proleptic Gregorian).
+std::int64_t days_from_civil(int y, int m, int d) {
+  y -= m <= 2 ? 1 : 0;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+std::int64_t cst_month_start_ms(int year, int month) {
+  constexpr std::int64_t kDayMs = 86'400'000;
+  constexpr std::int64_t kCstOffsetMs = 8 * 3'600'000;
+  return days_from_civil(year, month, 1) * kDayMs - kCstOffsetMs;
+}
+
+std::optional<Period> parse_period(const std::string& text) {
+  if (text.size() != 7 || text[4] != '-') return std::nullopt;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i != 4 && !std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
+  }
+  Period p;
+  p.year = std::stoi(text.substr(0, 4));
+  p.month = std::stoi(text.substr(5, 2));
+  if (p.year < 2000 || p.year > 2199 || p.month < 1 || p.month > 12) return std::nullopt;
+  p.start_ms = cst_month_start_ms(p.year, p.month);
+  p.end_ms = p.month == 12 ? cst_month_start_ms(p.year + 1, 1) : cst_month_start_ms(p.year, p.month + 1);
+  p.label = text;
+  return p;
+}
+
+void apply_to_movements(std::vector<AccountMovement>& movements, const TransferSpec& t) {
+  for (auto& m : movements) {
+    if (m.account == t.credit_account) m.credits_fen += t.amount_fen;
+    if (m.account == t.debit_account) m.debits_fen += t.amount_fen;
+  }
+}
+
+std::vector<TransferSpec> merge_settlement_legs(const std::vector<TransferSpec>& transfers) {
+  std::vector<TransferSpec> out;
+  std::map<std::string, std::size_t> merged;  // settlement id → index in out
+  for (const auto& t : transfers) {
+    if (t.kind.rfind("settlement_", 0) != 0) {
+      out.push_back(t);
+      continue;
+    }
+    const auto [it, fresh] = merged.try_emplace(t.ref, out.size());
+    if (fresh) {
+      TransferSpec line = t;
+      line.id = t.ref;
+      line.kind = "settlement";
+      line.credit_account.clear();
+      out.push_back(std::move(line));
+    } else {
+      out[it->second].amount_fen += t.amount_fen;
+    }
+  }
+  return out;
+}
+
+}  // namespace crowd::settlement

@@ -1,0 +1,121 @@
+// The pure core of settlement: what an escrow may do, how an accepted delivery's money is split into
+// linked transfers, and statement periods. No I/O here; the consumers and handlers load state, call these
+// and write the result.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/settlement/ledger.hpp"
+
+namespace crowd::settlement {
+
+// One task's escrow as stored in the escrows table.
+struct EscrowState {
+  std::string task_id;
+  std::string enterprise_id;
+  std::string category;
+  std::string status;  // "held", "rejected", "closed" (every unit settled or released)
+  std::int64_t pay_per_unit_fen = 0;
+  std::int64_t units_total = 0;
+  std::int64_t units_settled = 0;
+  std::int64_t units_released = 0;
+  std::int64_t held_fen = 0;
+  std::int64_t settled_fen = 0;
+  std::int64_t released_fen = 0;
+
+  std::int64_t remaining_fen() const { return held_fen - settled_fen - released_fen; }
+  std::int64_t units_open() const { return units_total - units_settled - units_released; }
+};
+
+// The status after units were settled or released: closed when no unit is left.
+std::string status_after(const EscrowState& e);
+
+// task.created as settlement reads it.
+struct HoldRequest {
+  std::string task_id;
+  std::string enterprise_id;
+  std::string category;
+  std::string title;
+  std::string currency;
+  std::int64_t units = 0;
+  std::int64_t pay_per_unit_fen = 0;
+  std::int64_t budget_fen = 0;
+};
+
+// nullopt when the request is well formed (units > 0, pay > 0, budget = units × pay, CNY); else why not.
+// A malformed request is a contract breach by the producer: it is retried and then dead-lettered.
+std::optional<std::string> hold_request_problem(const HoldRequest& h);
+
+// task.units_released: why the escrow cannot release `units` (nullopt when it can).
+std::optional<std::string> release_problem(const EscrowState& e, std::int64_t units);
+
+// delivery.accepted as settlement reads it.
+struct Acceptance {
+  std::string submission_id;
+  std::string assignment_id;
+  std::string task_id;
+  std::string enterprise_id;
+  std::string worker_id;
+  std::string category;
+  std::string title;
+  std::string currency;
+  std::int64_t units = 0;
+  std::int64_t amount_fen = 0;
+  std::int64_t accepted_at_ms = 0;
+};
+
+// Why the escrow cannot pay this acceptance (nullopt when it can): the escrow must be held for the same
+// task and enterprise, amount = units × pay per unit, the units and the money must still be in escrow.
+std::optional<std::string> settlement_problem(const EscrowState& e, const Acceptance& a);
+
+// How one settled amount splits. Pair assertions: amount = fee + worker_gross, worker_gross = iit + net,
+// every part >= 0.
+struct Split {
+  std::int64_t amount_fen = 0;
+  std::int64_t fee_fen = 0;
+  std::int64_t worker_gross_fen = 0;
+  std::int64_t iit_fen = 0;
+  std::int64_t net_fen = 0;
+};
+// Throws std::logic_error when fee is outside [0, amount] or iit outside [0, amount − fee].
+Split split_amount(std::int64_t amount_fen, std::int64_t fee_fen, std::int64_t iit_fen);
+
+// The linked transfers of one settlement, all leaving the task's escrow: "stl:{asg}:fee" → fee revenue,
+// "stl:{asg}:iit" → IIT payable, "stl:{asg}:net" → the worker's payable. Zero amounts are left out.
+// Their sum is split.amount_fen (checked with legs_problem).
+std::vector<TransferSpec> settlement_legs(const std::string& assignment_id, const std::string& settlement_id,
+                                          const std::string& task_id, const std::string& worker_id, const Split& split);
+
+// A statement month in China Standard Time: [start_ms, end_ms).
+struct Period {
+  int year = 0;
+  int month = 0;
+  std::int64_t start_ms = 0;
+  std::int64_t end_ms = 0;
+  std::string label;  // "2026-11"
+};
+// Parses "YYYY-MM" (years 2000..2199); nullopt when malformed.
+std::optional<Period> parse_period(const std::string& text);
+// Milliseconds since the epoch of YYYY-MM-01 00:00 in UTC+8.
+std::int64_t cst_month_start_ms(int year, int month);
+
+// Per-account movement over a statement period, rebuilt from the transfers in it.
+struct AccountMovement {
+  std::string account;
+  std::int64_t opening_fen = 0;
+  std::int64_t credits_fen = 0;
+  std::int64_t debits_fen = 0;
+  std::int64_t closing_fen() const { return opening_fen + credits_fen - debits_fen; }
+};
+// Adds one transfer to the movements of the accounts in `movements` that it touches.
+void apply_to_movements(std::vector<AccountMovement>& movements, const TransferSpec& t);
+
+// An enterprise's view of its transfers: the legs of one settlement (kind settlement_*, same ref) become
+// one line {id: settlement id, kind: "settlement", credit_account: ""} with their total, so the worker's
+// tax withheld and net pay stay private to the worker. Order is kept (by the first leg).
+std::vector<TransferSpec> merge_settlement_legs(const std::vector<TransferSpec>& transfers);
+
+}  // namespace crowd::settlement

@@ -1,0 +1,163 @@
+#include "services/settlement/rules.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace crowd::settlement;
+
+namespace {
+
+EscrowState held_escrow() {
+  EscrowState e;
+  e.task_id = "tsk_1";
+  e.enterprise_id = "ent_1";
+  e.category = "rd_design";
+  e.status = "held";
+  e.pay_per_unit_fen = 10'000;
+  e.units_total = 5;
+  e.held_fen = 50'000;
+  return e;
+}
+
+Acceptance acceptance(std::int64_t units, std::int64_t amount) {
+  Acceptance a;
+  a.assignment_id = "asg_1";
+  a.submission_id = "sub_1";
+  a.task_id = "tsk_1";
+  a.enterprise_id = "ent_1";
+  a.worker_id = "wkr_1";
+  a.currency = "CNY";
+  a.units = units;
+  a.amount_fen = amount;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("a hold request needs budget = units × pay in CNY") {
+  HoldRequest h{"tsk_1", "ent_1", "rd_design", "Logo", "CNY", 3, 10'000, 30'000};
+  CHECK_FALSE(hold_request_problem(h));
+  h.budget_fen = 29'999;
+  CHECK(hold_request_problem(h));
+  h.budget_fen = 30'000;
+  h.currency = "USD";
+  CHECK(hold_request_problem(h));
+  h.currency = "CNY";
+  h.units = 0;
+  CHECK(hold_request_problem(h));
+  h.units = 3;
+  h.task_id = "tsk:1";  // would break account naming
+  CHECK(hold_request_problem(h));
+  HoldRequest huge{"tsk_1", "ent_1", "c", "t", "CNY", INT64_MAX / 2, 3, 0};
+  CHECK(hold_request_problem(huge));  // overflow, not a wrapped budget
+}
+
+TEST_CASE("release: only held escrows, only open units, only money that is there") {
+  EscrowState e = held_escrow();
+  CHECK_FALSE(release_problem(e, 5));
+  CHECK(release_problem(e, 6));
+  CHECK(release_problem(e, 0));
+  e.units_settled = 2;
+  e.settled_fen = 20'000;
+  CHECK_FALSE(release_problem(e, 3));
+  CHECK(release_problem(e, 4));
+  e.status = "rejected";
+  CHECK(release_problem(e, 1));
+}
+
+TEST_CASE("settlement: amount must be units × pay of the escrow and still be held") {
+  const EscrowState e = held_escrow();
+  CHECK_FALSE(settlement_problem(e, acceptance(2, 20'000)));
+  CHECK(settlement_problem(e, acceptance(2, 20'001)));  // price differs from the escrow's
+  CHECK(settlement_problem(e, acceptance(6, 60'000)));  // more units than the task has
+  auto other = acceptance(1, 10'000);
+  other.enterprise_id = "ent_2";
+  CHECK(settlement_problem(e, other));
+  EscrowState drained = e;
+  drained.units_settled = 4;
+  drained.settled_fen = 40'000;
+  CHECK(settlement_problem(drained, acceptance(2, 20'000)));
+  CHECK_FALSE(settlement_problem(drained, acceptance(1, 10'000)));
+  EscrowState closed = e;
+  closed.status = "closed";
+  CHECK(settlement_problem(closed, acceptance(1, 10'000)));
+}
+
+TEST_CASE("split: amount = fee + gross, gross = iit + net") {
+  const Split s = split_amount(100'000, 5'000, 3'000);
+  CHECK(s.worker_gross_fen == 95'000);
+  CHECK(s.net_fen == 92'000);
+  CHECK(s.fee_fen + s.worker_gross_fen == s.amount_fen);
+  CHECK(s.iit_fen + s.net_fen == s.worker_gross_fen);
+  CHECK_THROWS(split_amount(100, 101, 0));
+  CHECK_THROWS(split_amount(100, -1, 0));
+  CHECK_THROWS(split_amount(100, 10, 91));
+  CHECK_THROWS(split_amount(0, 0, 0));
+}
+
+TEST_CASE("settlement legs leave the escrow, skip zero parts and add up to the amount") {
+  const Split s = split_amount(100'000, 5'000, 0);
+  const auto legs = settlement_legs("asg_1", "stl_1", "tsk_1", "wkr_1", s);
+  REQUIRE(legs.size() == 2);
+  CHECK(legs[0].id == "stl:asg_1:fee");
+  CHECK(legs[0].credit_account == kFeeRevenue);
+  CHECK(legs[1].id == "stl:asg_1:net");
+  CHECK(legs[1].credit_account == "wkr:wkr_1:payable");
+  CHECK(legs[1].ref == "stl_1");
+  CHECK_FALSE(legs_problem(legs, "task:tsk_1:escrow", 100'000));
+  CHECK(legs_problem(legs, "task:tsk_1:escrow", 100'001));
+  const auto all = settlement_legs("asg_1", "stl_1", "tsk_1", "wkr_1", split_amount(100'000, 5'000, 2'000));
+  REQUIRE(all.size() == 3);
+  CHECK(all[1].id == "stl:asg_1:iit");
+  CHECK(all[1].credit_account == kIitPayable);
+  CHECK_FALSE(legs_problem(all, "task:tsk_1:escrow", 100'000));
+}
+
+TEST_CASE("statement periods are CST months") {
+  const auto p = parse_period("2026-11");
+  REQUIRE(p);
+  // 2026-11-01T00:00+08:00 = 2026-10-31T16:00Z = 1793462400000 ms.
+  CHECK(p->start_ms == 1'793'462'400'000);
+  CHECK(p->end_ms - p->start_ms == 30LL * 86'400'000);
+  const auto dec = parse_period("2026-12");
+  REQUIRE(dec);
+  CHECK(dec->end_ms == cst_month_start_ms(2027, 1));
+  CHECK(cst_month_start_ms(1970, 1) == -8 * 3'600'000);
+  const auto feb = parse_period("2028-02");  // leap year
+  REQUIRE(feb);
+  CHECK(feb->end_ms - feb->start_ms == 29LL * 86'400'000);
+  CHECK_FALSE(parse_period("2026-13"));
+  CHECK_FALSE(parse_period("2026-1"));
+  CHECK_FALSE(parse_period("26-11-1"));
+  CHECK_FALSE(parse_period("2026/11"));
+  CHECK_FALSE(parse_period(""));
+}
+
+TEST_CASE("movements add credits and debits of touched accounts only") {
+  std::vector<AccountMovement> m{{"ent:ent_1:available", 1'000}, {"task:tsk_1:escrow", 0}};
+  TransferSpec hold{"hold:tsk_1", "ent:ent_1:available", "task:tsk_1:escrow", 600, "CNY", "escrow_hold", "tsk_1"};
+  TransferSpec dep{"dep:ent_1:k", kClearing, "ent:ent_1:available", 500, "CNY", "deposit", "dep_1"};
+  apply_to_movements(m, hold);
+  apply_to_movements(m, dep);
+  CHECK(m[0].closing_fen() == 900);
+  CHECK(m[1].closing_fen() == 600);
+}
+
+TEST_CASE("an enterprise sees one line per settlement") {
+  std::vector<TransferSpec> t{
+      {"hold:tsk_1", "ent:ent_1:available", "task:tsk_1:escrow", 600, "CNY", "escrow_hold", "tsk_1"},
+      {"stl:asg_1:fee", "task:tsk_1:escrow", kFeeRevenue, 30, "CNY", "settlement_fee", "stl_1"},
+      {"stl:asg_1:iit", "task:tsk_1:escrow", kIitPayable, 20, "CNY", "settlement_iit", "stl_1"},
+      {"stl:asg_1:net", "task:tsk_1:escrow", "wkr:wkr_1:payable", 250, "CNY", "settlement_net", "stl_1"},
+      {"stl:asg_2:net", "task:tsk_1:escrow", "wkr:wkr_2:payable", 300, "CNY", "settlement_net", "stl_2"},
+  };
+  const auto merged = merge_settlement_legs(t);
+  REQUIRE(merged.size() == 3);
+  CHECK(merged[1].id == "stl_1");
+  CHECK(merged[1].kind == "settlement");
+  CHECK(merged[1].amount_fen == 300);
+  CHECK(merged[1].credit_account.empty());
+  CHECK(merged[2].id == "stl_2");
+  std::vector<AccountMovement> m{{"task:tsk_1:escrow", 0}};
+  for (const auto& x : merged) apply_to_movements(m, x);
+  CHECK(m[0].closing_fen() == 0);
+}

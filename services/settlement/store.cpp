@@ -1,0 +1,274 @@
+#include "services/settlement/store.hpp"
+
+#include <soci/soci.h>
+
+#include <stdexcept>
+
+#include "common/clock.hpp"
+#include "common/db.hpp"
+
+namespace crowd::settlement {
+
+using db::get_i64;
+using db::get_str;
+
+namespace {
+
+// Throws when an UPDATE or INSERT did not touch exactly one row: the caller's transaction rolls back.
+void expect_one_row(soci::statement& st, const std::string& what) {
+  st.execute(true);
+  if (st.get_affected_rows() != 1) throw std::runtime_error(what);
+}
+
+}  // namespace
+
+std::optional<EscrowState> load_escrow(soci::session& s, const std::string& task_id) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT task_id, enterprise_id, category, status, pay_per_unit_fen, units_total, units_settled, "
+                    "units_released, held_fen, settled_fen, released_fen FROM escrows WHERE task_id = :t",
+       soci::use(task_id));
+  for (const auto& r : rows) {
+    EscrowState e;
+    e.task_id = get_str(r, 0);
+    e.enterprise_id = get_str(r, 1);
+    e.category = get_str(r, 2);
+    e.status = get_str(r, 3);
+    e.pay_per_unit_fen = get_i64(r, 4);
+    e.units_total = get_i64(r, 5);
+    e.units_settled = get_i64(r, 6);
+    e.units_released = get_i64(r, 7);
+    e.held_fen = get_i64(r, 8);
+    e.settled_fen = get_i64(r, 9);
+    e.released_fen = get_i64(r, 10);
+    return e;
+  }
+  return std::nullopt;
+}
+
+void save_hold_outcome(soci::session& s, const HoldRequest& h, const std::string& status, std::int64_t held_fen,
+                       const std::string& hold_transfer_id) {
+  const long long now = clock::now_ms();
+  const long long held = held_fen, pay = h.pay_per_unit_fen, units = h.units;
+  const std::string account = task_escrow(h.task_id);
+  soci::indicator transfer_ind = hold_transfer_id.empty() ? soci::i_null : soci::i_ok;
+  if (load_escrow(s, h.task_id)) {
+    // Only a rejected hold may be tried again.
+    soci::statement st =
+        (s.prepare << "UPDATE escrows SET status = :st, held_fen = :h, hold_transfer_id = :tr, category = :c, "
+                      "title = :ti, pay_per_unit_fen = :p, units_total = :u, updated_at_ms = :now "
+                      "WHERE task_id = :t AND status = 'rejected'",
+         soci::use(status), soci::use(held), soci::use(hold_transfer_id, transfer_ind), soci::use(h.category),
+         soci::use(h.title), soci::use(pay), soci::use(units), soci::use(now), soci::use(h.task_id));
+    expect_one_row(st, "escrow of " + h.task_id + " is not in state rejected");
+    return;
+  }
+  s << "INSERT INTO escrows (task_id, enterprise_id, account_id, category, title, pay_per_unit_fen, units_total, "
+       "held_fen, status, hold_transfer_id, created_at_ms, updated_at_ms) "
+       "VALUES (:t, :e, :a, :c, :ti, :p, :u, :h, :st, :tr, :now, :now2)",
+      soci::use(h.task_id), soci::use(h.enterprise_id), soci::use(account), soci::use(h.category), soci::use(h.title),
+      soci::use(pay), soci::use(units), soci::use(held), soci::use(status), soci::use(hold_transfer_id, transfer_ind),
+      soci::use(now), soci::use(now);
+}
+
+void add_released(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t amount_fen,
+                  const std::string& transfer_id) {
+  EscrowState after = before;
+  after.units_released += units;
+  after.released_fen += amount_fen;
+  const long long u = units, a = amount_fen, now = clock::now_ms(), before_units = before.units_released;
+  const std::string status = status_after(after);
+  soci::statement st =
+      (s.prepare << "UPDATE escrows SET units_released = units_released + :u, released_fen = released_fen + :a, "
+                    "status = :st, release_transfer_id = :tr, updated_at_ms = :now "
+                    "WHERE task_id = :t AND units_released = :b",
+       soci::use(u), soci::use(a), soci::use(status), soci::use(transfer_id), soci::use(now), soci::use(before.task_id),
+       soci::use(before_units));
+  expect_one_row(st, "escrow of " + before.task_id + " changed concurrently (release)");
+}
+
+void add_settled(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t amount_fen) {
+  EscrowState after = before;
+  after.units_settled += units;
+  after.settled_fen += amount_fen;
+  const long long u = units, a = amount_fen, now = clock::now_ms(), before_units = before.units_settled;
+  const std::string status = status_after(after);
+  soci::statement st =
+      (s.prepare << "UPDATE escrows SET units_settled = units_settled + :u, settled_fen = settled_fen + :a, "
+                    "status = :st, updated_at_ms = :now WHERE task_id = :t AND units_settled = :b",
+       soci::use(u), soci::use(a), soci::use(status), soci::use(now), soci::use(before.task_id),
+       soci::use(before_units));
+  expect_one_row(st, "escrow of " + before.task_id + " changed concurrently (settle)");
+}
+
+namespace {
+
+constexpr const char* kSettlementColumns =
+    "SELECT id, assignment_id, submission_id, task_id, enterprise_id, worker_id, category, title, units, "
+    "amount_fen, fee_fen, worker_gross_fen, iit_fen, net_fen, currency, tax_year, tax_month, computation, "
+    "accepted_at_ms, settled_at_ms FROM settlements ";
+
+SettlementRecord settlement_of(const soci::row& r) {
+  SettlementRecord x;
+  x.id = get_str(r, 0);
+  x.assignment_id = get_str(r, 1);
+  x.submission_id = get_str(r, 2);
+  x.task_id = get_str(r, 3);
+  x.enterprise_id = get_str(r, 4);
+  x.worker_id = get_str(r, 5);
+  x.category = get_str(r, 6);
+  x.title = get_str(r, 7);
+  x.units = get_i64(r, 8);
+  x.split.amount_fen = get_i64(r, 9);
+  x.split.fee_fen = get_i64(r, 10);
+  x.split.worker_gross_fen = get_i64(r, 11);
+  x.split.iit_fen = get_i64(r, 12);
+  x.split.net_fen = get_i64(r, 13);
+  x.currency = get_str(r, 14);
+  x.tax_year = static_cast<int>(get_i64(r, 15));
+  x.tax_month = static_cast<int>(get_i64(r, 16));
+  x.computation = get_str(r, 17);
+  x.accepted_at_ms = get_i64(r, 18);
+  x.settled_at_ms = get_i64(r, 19);
+  return x;
+}
+
+std::optional<SettlementRecord> first_settlement(soci::session& s, const std::string& where, const std::string& v) {
+  soci::rowset<soci::row> rows = (s.prepare << std::string(kSettlementColumns) + where, soci::use(v));
+  for (const auto& r : rows) return settlement_of(r);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<SettlementRecord> find_settlement(soci::session& s, const std::string& id) {
+  return first_settlement(s, "WHERE id = :v", id);
+}
+
+std::optional<SettlementRecord> find_settlement_by_assignment(soci::session& s, const std::string& assignment_id) {
+  return first_settlement(s, "WHERE assignment_id = :v", assignment_id);
+}
+
+std::vector<SettlementRecord> settlements_of_task(soci::session& s, const std::string& task_id,
+                                                  const std::optional<std::string>& worker_id,
+                                                  const std::string& after_id, int limit) {
+  std::vector<SettlementRecord> out;
+  const std::string worker = worker_id.value_or("");
+  const int only_worker = worker_id ? 1 : 0;
+  soci::rowset<soci::row> rows =
+      (s.prepare << std::string(kSettlementColumns) +
+                        "WHERE task_id = :t AND id > :after AND (:ow = 0 OR worker_id = :w) ORDER BY id LIMIT :lim",
+       soci::use(task_id), soci::use(after_id), soci::use(only_worker), soci::use(worker), soci::use(limit));
+  for (const auto& r : rows) out.push_back(settlement_of(r));
+  return out;
+}
+
+std::vector<SettlementRecord> settlements_of_worker(soci::session& s, const std::string& worker_id,
+                                                    std::int64_t from_ms, std::int64_t to_ms) {
+  std::vector<SettlementRecord> out;
+  const long long from = from_ms, to = to_ms;
+  soci::rowset<soci::row> rows =
+      (s.prepare
+           << std::string(kSettlementColumns) +
+                  "WHERE worker_id = :w AND settled_at_ms >= :f AND settled_at_ms < :t ORDER BY settled_at_ms, id",
+       soci::use(worker_id), soci::use(from), soci::use(to));
+  for (const auto& r : rows) out.push_back(settlement_of(r));
+  return out;
+}
+
+void insert_settlement(soci::session& s, const SettlementRecord& r) {
+  const long long units = r.units, amount = r.split.amount_fen, fee = r.split.fee_fen, gross = r.split.worker_gross_fen,
+                  iit = r.split.iit_fen, net = r.split.net_fen, accepted = r.accepted_at_ms, settled = r.settled_at_ms;
+  s << "INSERT INTO settlements (id, assignment_id, submission_id, task_id, enterprise_id, worker_id, category, "
+       "title, units, amount_fen, fee_fen, worker_gross_fen, iit_fen, net_fen, currency, tax_year, tax_month, "
+       "computation, accepted_at_ms, settled_at_ms) VALUES (:id, :asg, :sub, :t, :e, :w, :c, :ti, :u, :a, :f, :g, "
+       ":i, :n, :cur, :y, :m, :comp, :acc, :set)",
+      soci::use(r.id), soci::use(r.assignment_id), soci::use(r.submission_id), soci::use(r.task_id),
+      soci::use(r.enterprise_id), soci::use(r.worker_id), soci::use(r.category), soci::use(r.title), soci::use(units),
+      soci::use(amount), soci::use(fee), soci::use(gross), soci::use(iit), soci::use(net), soci::use(r.currency),
+      soci::use(r.tax_year), soci::use(r.tax_month), soci::use(r.computation), soci::use(accepted), soci::use(settled);
+}
+
+std::optional<IitYearRow> load_iit_year(soci::session& s, const std::string& worker_id, int year) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT year, cum_income_fen, cum_withheld_fen, consecutive_months, last_month FROM iit_years "
+                    "WHERE worker_id = :w AND year = :y",
+       soci::use(worker_id), soci::use(year));
+  for (const auto& r : rows) {
+    IitYearRow y;
+    y.year = static_cast<int>(get_i64(r, 0));
+    y.cum_income_fen = get_i64(r, 1);
+    y.cum_withheld_fen = get_i64(r, 2);
+    y.consecutive_months = static_cast<int>(get_i64(r, 3));
+    y.last_month = static_cast<int>(get_i64(r, 4));
+    return y;
+  }
+  return std::nullopt;
+}
+
+void save_iit_year(soci::session& s, const std::string& worker_id, const std::optional<IitYearRow>& before,
+                   const IitYearRow& after) {
+  const long long income = after.cum_income_fen, withheld = after.cum_withheld_fen, now = clock::now_ms();
+  if (!before) {
+    s << "INSERT INTO iit_years (worker_id, year, cum_income_fen, cum_withheld_fen, consecutive_months, last_month, "
+         "updated_at_ms) VALUES (:w, :y, :i, :wh, :c, :m, :now)",
+        soci::use(worker_id), soci::use(after.year), soci::use(income), soci::use(withheld),
+        soci::use(after.consecutive_months), soci::use(after.last_month), soci::use(now);
+    return;
+  }
+  const long long before_income = before->cum_income_fen, before_withheld = before->cum_withheld_fen;
+  soci::statement st =
+      (s.prepare << "UPDATE iit_years SET cum_income_fen = :i, cum_withheld_fen = :wh, consecutive_months = :c, "
+                    "last_month = :m, updated_at_ms = :now WHERE worker_id = :w AND year = :y "
+                    "AND cum_income_fen = :bi AND cum_withheld_fen = :bw",
+       soci::use(income), soci::use(withheld), soci::use(after.consecutive_months), soci::use(after.last_month),
+       soci::use(now), soci::use(worker_id), soci::use(after.year), soci::use(before_income),
+       soci::use(before_withheld));
+  expect_one_row(st, "IIT year of a worker changed concurrently");
+}
+
+std::int64_t escrow_total_of(soci::session& s, const std::string& enterprise_id) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT COALESCE(SUM(a.balance_fen), 0) FROM escrows e JOIN accounts a ON a.id = e.account_id "
+                    "WHERE e.enterprise_id = :e",
+       soci::use(enterprise_id));
+  for (const auto& r : rows) return get_i64(r, 0);
+  return 0;
+}
+
+void insert_deposit(soci::session& s, const DepositRecord& d) {
+  const long long amount = d.amount_fen, created = d.created_at_ms;
+  s << "INSERT INTO deposits (id, enterprise_id, idempotency_key, amount_fen, currency, provider, status, "
+       "transfer_id, created_at_ms) VALUES (:id, :e, :k, :a, 'CNY', :p, :st, :tr, :now)",
+      soci::use(d.id), soci::use(d.enterprise_id), soci::use(d.idempotency_key), soci::use(amount),
+      soci::use(d.provider), soci::use(d.status), soci::use(d.transfer_id), soci::use(created);
+}
+
+std::optional<StoredResponse> find_idempotent(soci::session& s, const std::string& scope, const std::string& key) {
+  soci::rowset<soci::row> rows =
+      (s.prepare
+           << "SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = :s AND idem_key = :k",
+       soci::use(scope), soci::use(key));
+  for (const auto& r : rows) return StoredResponse{get_str(r, 0), static_cast<int>(get_i64(r, 1)), get_str(r, 2)};
+  return std::nullopt;
+}
+
+bool claim_idempotent(soci::session& s, const std::string& scope, const std::string& key,
+                      const std::string& request_hash) {
+  const long long now = clock::now_ms();
+  soci::statement st =
+      (s.prepare << "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response, "
+                    "created_at_ms) VALUES (:s, :k, :h, 0, '', :now) ON CONFLICT (scope, idem_key) DO NOTHING",
+       soci::use(scope), soci::use(key), soci::use(request_hash), soci::use(now));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+void complete_idempotent(soci::session& s, const std::string& scope, const std::string& key, int status,
+                         const std::string& body) {
+  soci::statement st = (s.prepare << "UPDATE idempotency_keys SET status_code = :st, response = :r "
+                                     "WHERE scope = :s AND idem_key = :k AND status_code = 0",
+                        soci::use(status), soci::use(body), soci::use(scope), soci::use(key));
+  expect_one_row(st, "idempotency key " + key + " was not claimed by this transaction");
+}
+
+}  // namespace crowd::settlement

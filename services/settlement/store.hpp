@@ -1,0 +1,104 @@
+// Rows of the settlement database other than the ledger's own (ledger.hpp): escrows, settlements, IIT
+// year states, deposits, idempotency records. Every function runs inside the caller's session/transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/settlement/rules.hpp"
+
+namespace soci {
+class session;
+}
+
+namespace crowd::settlement {
+
+std::optional<EscrowState> load_escrow(soci::session& s, const std::string& task_id);
+// Inserts a new escrow row (status held with held_fen, or rejected with 0), or, for a task whose earlier
+// hold was rejected, turns that row into the new outcome. Throws when a held/closed row exists.
+void save_hold_outcome(soci::session& s, const HoldRequest& h, const std::string& status, std::int64_t held_fen,
+                       const std::string& hold_transfer_id);
+// Adds released units and money; the escrow's status becomes closed when no unit is left.
+void add_released(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t amount_fen,
+                  const std::string& transfer_id);
+// Adds settled units and money (conditional on the units still being open: throws otherwise).
+void add_settled(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t amount_fen);
+
+struct SettlementRecord {
+  std::string id;
+  std::string assignment_id;
+  std::string submission_id;
+  std::string task_id;
+  std::string enterprise_id;
+  std::string worker_id;
+  std::string category;
+  std::string title;
+  std::int64_t units = 0;
+  Split split;
+  std::string currency = "CNY";
+  int tax_year = 0;
+  int tax_month = 0;
+  std::string computation;  // JSON text of the IIT computation
+  std::int64_t accepted_at_ms = 0;
+  std::int64_t settled_at_ms = 0;
+};
+
+std::optional<SettlementRecord> find_settlement(soci::session& s, const std::string& id);
+std::optional<SettlementRecord> find_settlement_by_assignment(soci::session& s, const std::string& assignment_id);
+// Settlements of a task in id order after `after_id` (""), at most `limit`; only the worker's when
+// worker_id is set.
+std::vector<SettlementRecord> settlements_of_task(soci::session& s, const std::string& task_id,
+                                                  const std::optional<std::string>& worker_id,
+                                                  const std::string& after_id, int limit);
+std::vector<SettlementRecord> settlements_of_worker(soci::session& s, const std::string& worker_id,
+                                                    std::int64_t from_ms, std::int64_t to_ms);
+// Plain INSERT: a second settlement of the same assignment fails on the unique constraint.
+void insert_settlement(soci::session& s, const SettlementRecord& r);
+
+// A worker's cumulation for one tax year; nullopt before the year's first settlement.
+struct IitYearRow {
+  int year = 0;
+  std::int64_t cum_income_fen = 0;
+  std::int64_t cum_withheld_fen = 0;
+  int consecutive_months = 0;
+  int last_month = 0;
+};
+std::optional<IitYearRow> load_iit_year(soci::session& s, const std::string& worker_id, int year);
+// Inserts (before absent) or updates only if the row still equals `before` (optimistic: a concurrent
+// settlement of the same worker makes this throw, and the event is retried).
+void save_iit_year(soci::session& s, const std::string& worker_id, const std::optional<IitYearRow>& before,
+                   const IitYearRow& after);
+
+// The sum of the escrow balances of an enterprise's tasks.
+std::int64_t escrow_total_of(soci::session& s, const std::string& enterprise_id);
+
+struct DepositRecord {
+  std::string id;
+  std::string enterprise_id;
+  std::string idempotency_key;
+  std::int64_t amount_fen = 0;
+  std::string provider = "sandbox";
+  std::string status = "completed";
+  std::string transfer_id;
+  std::int64_t created_at_ms = 0;
+};
+void insert_deposit(soci::session& s, const DepositRecord& d);
+
+// Idempotency-Key records.
+struct StoredResponse {
+  std::string request_hash;
+  int status = 0;
+  std::string body;
+};
+std::optional<StoredResponse> find_idempotent(soci::session& s, const std::string& scope, const std::string& key);
+// Claims a key for a request before doing its work (INSERT ... ON CONFLICT DO NOTHING): false when the key
+// is taken. On PostgreSQL a concurrent claimant waits for the first one's commit, then sees it taken.
+bool claim_idempotent(soci::session& s, const std::string& scope, const std::string& key,
+                      const std::string& request_hash);
+// Stores the response of a claimed key (same transaction as the work).
+void complete_idempotent(soci::session& s, const std::string& scope, const std::string& key, int status,
+                         const std::string& body);
+
+}  // namespace crowd::settlement
