@@ -121,6 +121,19 @@ void on_task_created(soci::session& s, const events::Event& e) {
 // transfer "release:{task}" (one release per task) and publishes escrow.released. Idempotent: a task whose
 // escrow already released units is a no-op; 0 units or a rejected (never held) escrow: nothing to do.
 // No escrow yet, or more units than are open: throws (retried, then dead-lettered).
+void on_units_released(soci::session& s, const events::Event& e);
+
+// tasks publishes task.cancelled for a task cancelled before it opened, and again if the hold arrives after
+// the cancel: the hold (if any) is released like matching's units_released. Before any hold there is
+// nothing to release, and the re-publication after the hold will come.
+void on_task_cancelled(soci::session& s, const events::Event& e) {
+  if (!load_escrow(s, str_of(e, "task_id"))) {
+    log::info("task cancelled before any hold; nothing to release", {{"task_id", str_of(e, "task_id")}});
+    return;
+  }
+  on_units_released(s, e);
+}
+
 void on_units_released(soci::session& s, const events::Event& e) {
   const std::string task_id = str_of(e, "task_id");
   const std::string enterprise_id = str_of(e, "enterprise_id");
@@ -271,6 +284,7 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
 void subscribe(events::Subscriptions& subs) {
   subs.on("tasks", "task.created", on_task_created);
   subs.on("matching", "task.units_released", on_units_released);
+  subs.on("tasks", "task.cancelled", on_task_cancelled);
   subs.on("delivery", "delivery.accepted", on_delivery_accepted);
 }
 

@@ -1,6 +1,8 @@
 // kill -9 of settlement while accepted deliveries wait in the stream: every delivery is settled exactly once.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "flows.hpp"
 
 using namespace crowd::test;

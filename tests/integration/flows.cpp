@@ -106,7 +106,7 @@ std::string accept_offer(Platform& p, const Party& worker, const std::string& ta
       if (o.value("task_id", "") == task_id) offer_id = o["id"].get<std::string>();
     return !offer_id.empty();
   });
-  REQUIRE_MESSAGE(offered, "no offer for " + task_id);
+  REQUIRE_MESSAGE(offered, std::string("no offer for ") + task_id);
   auto a = p.call("matching", "POST", "/v1/offers/" + offer_id + "/accept", json::object(), worker.token);
   REQUIRE_MESSAGE(a.status == 201, describe(a));
   auto body = a.json_body();

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <regex>
+#include <set>
 
 #include "common/clock.hpp"
 #include "flows.hpp"

@@ -1,0 +1,28 @@
+// HTTP API of the tasks service: POST /v1/tasks, GET /v1/tasks, GET /v1/tasks/{id},
+// POST /v1/tasks/{id}/cancel. Handlers are thin: authorise, validate (task_spec), decide (lifecycle),
+// store and publish in one transaction.
+#pragma once
+
+#include "common/db.hpp"
+#include "common/http.hpp"
+
+namespace crowd::tasks {
+
+class Api {
+ public:
+  explicit Api(db::Database& db) : db_(db) {}
+
+  http::Response post_task(http::Request& req);
+  http::Response get_task(http::Request& req);
+  http::Response list_tasks(http::Request& req);
+  http::Response cancel_task(http::Request& req);
+  // Periodic: drops Idempotency-Key records past their retention.
+  void purge_idempotency_keys();
+
+ private:
+  db::Database& db_;
+};
+
+void register_routes(http::Router& router, Api& api);
+
+}  // namespace crowd::tasks

@@ -1,0 +1,68 @@
+// The task lifecycle as pure functions: the table of allowed status moves, and how the task reacts to each
+// command and event. Each reaction takes the current Progress and returns the next one plus the events to
+// publish; the caller (api.cpp, consumers.cpp) persists and publishes. Reactions are total: an event that
+// arrives late, twice or out of order across streams yields a no-op Step (with a warning when it hints at a
+// bug elsewhere), never an exception. A move outside the table is a programmer error (std::logic_error).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "services/tasks/task.hpp"
+
+namespace crowd::tasks {
+
+struct Transition {
+  Status from;
+  Status to;
+};
+
+// Every allowed move; anything else is refused.
+const std::vector<Transition>& transition_table();
+bool can_transition(Status from, Status to);
+
+// Workers may read (and list) tasks in these statuses; other statuses are visible to them only through
+// an assignment of theirs.
+bool open_to_workers(Status s);
+
+// Events the tasks service publishes (schemas/events/CATALOGUE.md).
+enum class Emit { created, opened, funding_failed, cancel_requested, cancelled, completed };
+std::string emit_type(Emit e);  // "task.opened", ...
+
+struct Step {
+  Progress next;
+  std::vector<Emit> emit;
+  std::int64_t units_released = 0;  // for Emit::cancelled: units that will never be worked
+  std::string warning;              // non-empty: worth a log line (a late or inconsistent event)
+};
+
+// settlement escrow.held: pending_funding → open. For a task already cancelled the money is held for
+// nothing: the task stays cancelled and task.cancelled is published again, so settlement (which keys
+// releases by task id) sees a cancel after its hold whatever order it processed them in.
+Step on_escrow_held(const Progress& p);
+// settlement escrow.rejected: pending_funding → funding_failed.
+Step on_escrow_rejected(const Progress& p);
+// matching assignment.created (a new assignment only: the caller dedupes by assignment id).
+Step on_assigned(const Progress& p, std::int64_t units);
+// settlement settlement.completed (a new settlement only). The caller calls on_assigned first when the
+// assignment was never seen (settlement overtook matching's stream).
+Step on_settled(const Progress& p, std::int64_t units);
+// matching task.units_released: matching closed the task to new accepts and reports units_assigned
+// (authoritative). units_total becomes what was assigned; nothing assigned → cancelled.
+Step on_units_released(const Progress& p, std::int64_t units_assigned_reported);
+
+enum class CancelKind {
+  cancelled_now,      // nothing was funded or open to workers: cancelled at once (200)
+  requested,          // open or in progress: cancelling until matching releases the units (202)
+  already_requested,  // a repeated cancel while cancelling: no change (202)
+  refused,            // completed or cancelled: 409
+};
+struct CancelDecision {
+  CancelKind kind;
+  Step step;
+};
+// POST /v1/tasks/{id}/cancel by the owner.
+CancelDecision on_cancel(const Progress& p);
+
+}  // namespace crowd::tasks

@@ -1,0 +1,215 @@
+#include "services/tasks/lifecycle.hpp"
+
+#include <doctest/doctest.h>
+
+#include <set>
+
+using namespace crowd::tasks;
+
+namespace {
+
+Progress at(Status s, std::int64_t total, std::int64_t assigned = 0, std::int64_t completed = 0) {
+  return Progress{s, total, assigned, completed};
+}
+
+bool emits(const Step& st, Emit e) {
+  for (Emit x : st.emit)
+    if (x == e) return true;
+  return false;
+}
+
+const Status kAll[] = {Status::pending_funding, Status::funding_failed, Status::open,     Status::in_progress,
+                       Status::cancelling,      Status::cancelled,      Status::completed};
+
+}  // namespace
+
+TEST_CASE("status names round-trip") {
+  for (Status s : kAll) CHECK(status_from(status_name(s)) == s);
+  CHECK_FALSE(status_from("draft"));
+  CHECK(status_name(Status::in_progress) == "in_progress");
+}
+
+TEST_CASE("transition table: exactly the allowed moves") {
+  const std::set<std::pair<Status, Status>> allowed = {
+      {Status::pending_funding, Status::open},
+      {Status::pending_funding, Status::funding_failed},
+      {Status::pending_funding, Status::cancelled},
+      {Status::funding_failed, Status::cancelled},
+      {Status::open, Status::in_progress},
+      {Status::open, Status::cancelling},
+      {Status::open, Status::cancelled},
+      {Status::in_progress, Status::cancelling},
+      {Status::in_progress, Status::completed},
+      {Status::in_progress, Status::cancelled},
+      {Status::cancelling, Status::cancelled},
+      {Status::cancelling, Status::in_progress},
+      {Status::cancelling, Status::completed},
+  };
+  for (Status from : kAll)
+    for (Status to : kAll) CHECK(can_transition(from, to) == (allowed.count({from, to}) == 1));
+  // Terminal statuses go nowhere.
+  for (Status to : kAll) {
+    CHECK_FALSE(can_transition(Status::completed, to));
+    CHECK_FALSE(can_transition(Status::cancelled, to));
+  }
+}
+
+TEST_CASE("escrow.held opens a pending task once") {
+  Step st = on_escrow_held(at(Status::pending_funding, 5));
+  CHECK(st.next.status == Status::open);
+  CHECK(st.emit == std::vector<Emit>{Emit::opened});
+  CHECK(st.warning.empty());
+
+  Step dup = on_escrow_held(st.next);
+  CHECK(dup.next == st.next);
+  CHECK(dup.emit.empty());
+}
+
+TEST_CASE("escrow.held for a cancelled task: stays cancelled, task.cancelled again") {
+  Step st = on_escrow_held(at(Status::cancelled, 5));
+  CHECK(st.next.status == Status::cancelled);
+  CHECK(st.emit == std::vector<Emit>{Emit::cancelled});
+  CHECK(st.units_released == 5);
+  CHECK_FALSE(st.warning.empty());
+}
+
+TEST_CASE("escrow.held after a rejection: no change, a warning") {
+  Step st = on_escrow_held(at(Status::funding_failed, 1));
+  CHECK(st.next.status == Status::funding_failed);
+  CHECK(st.emit.empty());
+  CHECK_FALSE(st.warning.empty());
+}
+
+TEST_CASE("escrow.rejected fails funding of a pending task only") {
+  Step st = on_escrow_rejected(at(Status::pending_funding, 1));
+  CHECK(st.next.status == Status::funding_failed);
+  CHECK(st.emit == std::vector<Emit>{Emit::funding_failed});
+  CHECK(on_escrow_rejected(st.next).emit.empty());
+  Step late = on_escrow_rejected(at(Status::cancelled, 1));
+  CHECK(late.next.status == Status::cancelled);
+  CHECK(late.warning.empty());
+  CHECK_FALSE(on_escrow_rejected(at(Status::open, 1)).warning.empty());
+}
+
+TEST_CASE("assignments move open to in_progress and count units") {
+  Step a = on_assigned(at(Status::open, 10), 3);
+  CHECK(a.next == at(Status::in_progress, 10, 3));
+  Step b = on_assigned(a.next, 2);
+  CHECK(b.next == at(Status::in_progress, 10, 5));
+  Step c = on_assigned(at(Status::cancelling, 10, 5), 1);  // accepted before matching closed the task
+  CHECK(c.next == at(Status::cancelling, 10, 6));
+  CHECK(c.warning.empty());
+  Step d = on_assigned(at(Status::cancelled, 10), 1);
+  CHECK(d.next.status == Status::cancelled);
+  CHECK_FALSE(d.warning.empty());
+}
+
+TEST_CASE("settlements complete the task when every unit is settled") {
+  Step a = on_settled(at(Status::in_progress, 3, 3, 1), 1);
+  CHECK(a.next == at(Status::in_progress, 3, 3, 2));
+  CHECK(a.emit.empty());
+  Step b = on_settled(a.next, 1);
+  CHECK(b.next == at(Status::completed, 3, 3, 3));
+  CHECK(b.emit == std::vector<Emit>{Emit::completed});
+  // A settlement that overtook its assignment on an open task still counts.
+  Step c = on_settled(at(Status::open, 1, 1, 0), 1);
+  CHECK(c.next.status == Status::completed);
+  // While cancelling: all the work got done, the cancel is moot.
+  Step d = on_settled(at(Status::cancelling, 2, 2, 1), 1);
+  CHECK(d.next.status == Status::completed);
+  CHECK(emits(d, Emit::completed));
+  // After completion, an extra settlement changes no status.
+  Step e = on_settled(at(Status::completed, 2, 2, 2), 1);
+  CHECK(e.next.status == Status::completed);
+  CHECK(e.emit.empty());
+  CHECK_FALSE(e.warning.empty());
+}
+
+TEST_CASE("cancel decisions by status") {
+  auto pending = on_cancel(at(Status::pending_funding, 4));
+  CHECK(pending.kind == CancelKind::cancelled_now);
+  CHECK(pending.step.next.status == Status::cancelled);
+  CHECK(pending.step.emit == std::vector<Emit>{Emit::cancelled});
+  CHECK(pending.step.units_released == 4);
+
+  CHECK(on_cancel(at(Status::funding_failed, 1)).kind == CancelKind::cancelled_now);
+
+  auto open = on_cancel(at(Status::open, 4));
+  CHECK(open.kind == CancelKind::requested);
+  CHECK(open.step.next.status == Status::cancelling);
+  CHECK(open.step.emit == std::vector<Emit>{Emit::cancel_requested});
+  CHECK(on_cancel(at(Status::in_progress, 4, 1)).kind == CancelKind::requested);
+
+  auto again = on_cancel(at(Status::cancelling, 4));
+  CHECK(again.kind == CancelKind::already_requested);
+  CHECK(again.step.emit.empty());
+
+  CHECK(on_cancel(at(Status::completed, 1, 1, 1)).kind == CancelKind::refused);
+  CHECK(on_cancel(at(Status::cancelled, 1)).kind == CancelKind::refused);
+}
+
+TEST_CASE("units released: nothing assigned → cancelled") {
+  Step st = on_units_released(at(Status::cancelling, 10), 0);
+  CHECK(st.next == at(Status::cancelled, 0, 0, 0));
+  CHECK(st.emit == std::vector<Emit>{Emit::cancelled});
+  CHECK(st.units_released == 10);
+}
+
+TEST_CASE("units released: the assigned units go on, then complete") {
+  Step st = on_units_released(at(Status::cancelling, 10, 3, 1), 3);
+  CHECK(st.next == at(Status::in_progress, 3, 3, 1));
+  CHECK(st.emit.empty());
+  Step s2 = on_settled(st.next, 1);
+  Step s3 = on_settled(s2.next, 1);
+  CHECK(s3.next == at(Status::completed, 3, 3, 3));
+  CHECK(s3.emit == std::vector<Emit>{Emit::completed});
+}
+
+TEST_CASE("units released: the assigned units were all settled already → completed") {
+  Step st = on_units_released(at(Status::cancelling, 10, 2, 2), 2);
+  CHECK(st.next == at(Status::completed, 2, 2, 2));
+  CHECK(st.emit == std::vector<Emit>{Emit::completed});
+}
+
+TEST_CASE("units released: matching's count never drops below settled units nor exceeds the posted ones") {
+  Step low = on_units_released(at(Status::cancelling, 10, 4, 3), 1);
+  CHECK(low.next.units_total == 3);
+  CHECK(low.next.status == Status::completed);
+  Step high = on_units_released(at(Status::cancelling, 5, 5, 0), 7);
+  CHECK(high.next.units_total == 5);
+  CHECK_FALSE(high.warning.empty());
+}
+
+TEST_CASE("units released late or twice: no change") {
+  for (Status s : {Status::cancelled, Status::completed}) {
+    Step st = on_units_released(at(s, 2, 2, 2), 0);
+    CHECK(st.next.status == s);
+    CHECK(st.emit.empty());
+  }
+  CHECK_FALSE(on_units_released(at(Status::pending_funding, 2), 0).warning.empty());
+}
+
+TEST_CASE("every reaction from every status stays inside the table") {
+  // A reaction may take two moves (open → in_progress → completed); each move is checked by the table
+  // itself (a move outside it throws), so here: no throw, and the end is reachable.
+  auto reachable = [](Status from, Status to) {
+    return from == to || can_transition(from, to) ||
+           (can_transition(from, Status::in_progress) && can_transition(Status::in_progress, to));
+  };
+  for (Status s : kAll) {
+    for (const Progress& p : {at(s, 4, 2, 1), at(s, 4, 0, 0), at(s, 1, 1, 0)}) {
+      for (const Step& st : {on_escrow_held(p), on_escrow_rejected(p), on_assigned(p, 1), on_settled(p, 1),
+                             on_units_released(p, 2), on_units_released(p, 0), on_cancel(p).step}) {
+        CHECK(reachable(s, st.next.status));
+      }
+    }
+  }
+}
+
+TEST_CASE("workers see open and in-progress tasks") {
+  CHECK(open_to_workers(Status::open));
+  CHECK(open_to_workers(Status::in_progress));
+  CHECK_FALSE(open_to_workers(Status::pending_funding));
+  CHECK_FALSE(open_to_workers(Status::cancelling));
+  CHECK_FALSE(open_to_workers(Status::completed));
+}
