@@ -1,0 +1,411 @@
+// The delivery handlers, consumer and jobs against a real SQLite database (a temp file) migrated with the
+// service's own migrations: no Redis, no HTTP server. Events are read back from the outbox.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/events.hpp"
+#include "common/ids.hpp"
+#include "services/delivery/delivery_service.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using crowd::auth::Principal;
+using crowd::auth::Role;
+using crowd::http::Request;
+using crowd::http::Response;
+using nlohmann::json;
+using namespace crowd::delivery;
+
+const Principal kWorker{"wkr_1", Role::worker, 0, 0};
+const Principal kOtherWorker{"wkr_2", Role::worker, 0, 0};
+const Principal kEnterprise{"ent_1", Role::enterprise, 0, 0};
+const Principal kOtherEnterprise{"ent_2", Role::enterprise, 0, 0};
+const Principal kOperator{"op_1", Role::operator_, 0, 0};
+
+struct Fixture {
+  fs::path dir = fs::temp_directory_path() / ("delivery_test_" + crowd::ids::make("tmp"));
+  std::unique_ptr<crowd::db::Database> db;
+  std::unique_ptr<DeliveryService> svc;
+
+  explicit Fixture(int max_revisions = 3) {
+    fs::create_directories(dir);
+    db = std::make_unique<crowd::db::Database>(database_url(), 2);
+    if (db->backend() == crowd::db::Backend::postgresql) drop_all();
+    db->migrate(crowd::db::embedded_migrations());
+    crowd::events::set_producer("delivery");
+    Settings settings;
+    settings.max_revisions = max_revisions;
+    svc = std::make_unique<DeliveryService>(*db, settings);
+  }
+  ~Fixture() {
+    svc.reset();
+    db.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  // SQLite in a temp folder; PostgreSQL instead when CROWD_DELIVERY_TEST_PG_URL names a database these
+  // tests may empty (its own variable: the kit's CROWD_TEST_PG_URL database is shared with other tests).
+  std::string database_url() const {
+    const char* pg = std::getenv("CROWD_DELIVERY_TEST_PG_URL");
+    if (pg != nullptr && *pg != '\0') return pg;
+    return "sqlite3://db=" + (dir / "delivery.db").string() + " timeout=5";
+  }
+  void drop_all() {
+    db->with([](soci::session& s) {
+      for (const char* t : {"evidence_head", "evidence_log", "submissions", "assignments", "idempotency_keys", "inbox",
+                            "outbox", "schema_migrations"}) {
+        s << "DROP TABLE IF EXISTS " << t << " CASCADE";
+      }
+    });
+  }
+
+  void assignment(const std::string& id, std::int64_t review_window_s = 3600, const std::string& event_id = "") {
+    crowd::events::Event e;
+    e.id = event_id.empty() ? crowd::ids::make("evt") : event_id;
+    e.type = "assignment.created";
+    e.producer = "matching";
+    e.key = id;
+    e.data = {{"assignment_id", id},
+              {"offer_id", "ofr_1"},
+              {"task_id", "tsk_1"},
+              {"enterprise_id", "ent_1"},
+              {"worker_id", "wkr_1"},
+              {"units", 2},
+              {"pay_per_unit_fen", 5000},
+              {"amount_fen", 10000},
+              {"currency", "CNY"},
+              {"category", "design"},
+              {"title", "Logo"},
+              {"review_window_s", review_window_s},
+              {"deadline_ms", crowd::clock::now_ms() + 86'400'000}};
+    db->tx([&](soci::session& s) {
+      if (crowd::events::inbox_claim(s, e.id, e.type)) svc->on_assignment_created(s, e);
+    });
+  }
+
+  // Calls a handler the way the server would, turning a thrown Problem into its status.
+  template <class H>
+  Response call(H handler, const Principal& who, std::string method, std::map<std::string, std::string> params,
+                json body = nullptr, std::map<std::string, std::string> headers = {},
+                std::map<std::string, std::string> query = {}) {
+    Request req;
+    req.method = std::move(method);
+    req.path = "/v1/test/" + (params.count("id") ? params["id"] : "");
+    req.params = std::move(params);
+    req.query = std::move(query);
+    req.headers = std::move(headers);
+    if (!body.is_null()) {
+      req.headers["content-type"] = "application/json";
+      req.body = body.dump();
+    }
+    req.request_id = "req_test";
+    req.principal = who;
+    try {
+      return (svc.get()->*handler)(req);
+    } catch (const crowd::http::Problem& p) {
+      Response r = Response::json_of(p.status, p.to_json(req.path));
+      return r;
+    }
+  }
+
+  Response submit(const std::string& asg, const Principal& who = kWorker, json body = nullptr,
+                  std::map<std::string, std::string> headers = {}) {
+    if (body.is_null()) body = submission_body();
+    return call(&DeliveryService::submit, who, "POST", {{"id", asg}}, body, std::move(headers));
+  }
+  Response review(const std::string& sub, json body, const Principal& who = kEnterprise,
+                  std::map<std::string, std::string> headers = {}) {
+    return call(&DeliveryService::review, who, "POST", {{"id", sub}}, std::move(body), std::move(headers));
+  }
+  Response evidence(const std::string& sub, const Principal& who = kWorker) {
+    return call(&DeliveryService::get_evidence, who, "GET", {{"id", sub}});
+  }
+
+  static json submission_body(char fill = 'a') {
+    return {{"content_sha256", std::string(64, fill)},
+            {"size_bytes", 2048},
+            {"media_type", "application/pdf"},
+            {"storage_ref", "s3://deliveries/wkr_1/logo.pdf"},
+            {"note", "first draft"}};
+  }
+
+  std::vector<json> events(const std::string& type) {
+    std::vector<json> out;
+    db->with([&](soci::session& s) {
+      soci::rowset<soci::row> rows = s.prepare << "SELECT envelope FROM outbox ORDER BY id";
+      for (const auto& r : rows) {
+        auto env = json::parse(crowd::db::get_str(r, 0));
+        if (env["type"] == type) out.push_back(env);
+      }
+    });
+    return out;
+  }
+};
+
+json body_of(const Response& r) {
+  return json::parse(r.body);
+}
+std::string problem_type(const Response& r) {
+  return body_of(r).value("type", "");
+}
+std::set<std::string> keys_of(const json& j) {
+  std::set<std::string> out;
+  for (const auto& [k, v] : j.items()) out.insert(k);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("assignment.created is recorded once") {
+  Fixture f;
+  f.assignment("asg_1", 3600, "evt_same");
+  f.assignment("asg_1", 3600, "evt_same");   // the inbox filters the duplicate delivery
+  f.assignment("asg_1", 3600, "evt_other");  // a replay under a new id: the primary key keeps one row
+  auto r = f.call(&DeliveryService::assignment_submissions, kWorker, "GET", {{"id", "asg_1"}});
+  REQUIRE(r.status == 200);
+  auto a = body_of(r)["assignment"];
+  CHECK(a["status"] == "working");
+  CHECK(a["revision_round"] == 0);
+  CHECK(a["amount"] == json{{"amount_fen", 10000}, {"currency", "CNY"}});
+  CHECK(body_of(r)["items"].empty());
+}
+
+TEST_CASE("submit: who may, what is checked") {
+  Fixture f;
+  f.assignment("asg_1");
+  CHECK(f.submit("asg_1", kOtherWorker).status == 404);
+  CHECK(f.submit("asg_missing").status == 404);
+  CHECK(f.submit("asg_1", kEnterprise).status == 403);
+
+  auto bad = f.submit("asg_1", kWorker,
+                      {{"content_sha256", std::string(64, 'A')},
+                       {"size_bytes", 0},
+                       {"media_type", "pdf"},
+                       {"storage_ref", ""},
+                       {"note", std::string(2001, 'x')}});
+  REQUIRE(bad.status == 422);
+  std::set<std::string> fields;
+  const auto problem = body_of(bad);
+  for (const auto& e : problem["errors"]) fields.insert(e["field"].get<std::string>());
+  CHECK(fields == std::set<std::string>{"content_sha256", "size_bytes", "media_type", "storage_ref", "note"});
+  CHECK(f.events("submission.created").empty());
+}
+
+TEST_CASE("submit: a pending_review submission, its evidence and submission.created") {
+  Fixture f;
+  f.assignment("asg_1", 600);
+  const auto before = crowd::clock::now_ms();
+  auto r = f.submit("asg_1");
+  REQUIRE(r.status == 201);
+  auto sub = body_of(r);
+  CHECK(sub["id"].get<std::string>().rfind("sub_", 0) == 0);
+  CHECK(sub["round"] == 1);
+  CHECK(sub["status"] == "pending_review");
+  CHECK(sub["review"].is_null());
+  CHECK(sub["review_deadline_ms"].get<std::int64_t>() - sub["submitted_at_ms"].get<std::int64_t>() == 600'000);
+  CHECK(sub["submitted_at_ms"].get<std::int64_t>() >= before);
+
+  auto evs = f.events("submission.created");
+  REQUIRE(evs.size() == 1);
+  CHECK(evs[0]["key"] == sub["id"]);
+  CHECK(keys_of(evs[0]["data"]) == std::set<std::string>{"submission_id", "assignment_id", "task_id", "enterprise_id",
+                                                         "worker_id", "round", "content_sha256", "evidence_hash"});
+  CHECK(evs[0]["data"]["evidence_hash"] == sub["evidence_hash"]);
+
+  // One submission under review at a time.
+  auto again = f.submit("asg_1");
+  CHECK(again.status == 409);
+  CHECK(problem_type(again) == "https://errors.crowd.example/assignment-not-open");
+
+  auto ev = f.evidence(sub["id"]);
+  REQUIRE(ev.status == 200);
+  auto e = body_of(ev);
+  CHECK(e["verified"] == true);
+  CHECK(e["entry"]["hash"] == sub["evidence_hash"]);
+  CHECK(e["entry"]["prev_hash"] == std::string(64, '0'));
+  CHECK(e["entry"]["payload"]["size"] == 2048);
+  CHECK(e["acceptance"].is_null());
+  CHECK(f.evidence(sub["id"], kOtherWorker).status == 404);
+  CHECK(f.evidence(sub["id"], kOperator).status == 200);
+}
+
+TEST_CASE("submit: Idempotency-Key replays the first response, refuses another body") {
+  Fixture f;
+  f.assignment("asg_1");
+  auto first = f.submit("asg_1", kWorker, nullptr, {{"idempotency-key", "k-1"}});
+  REQUIRE(first.status == 201);
+  auto replay = f.submit("asg_1", kWorker, nullptr, {{"idempotency-key", "k-1"}});
+  CHECK(replay.status == 201);
+  CHECK(replay.body == first.body);
+  auto other = f.submit("asg_1", kWorker, Fixture::submission_body('b'), {{"idempotency-key", "k-1"}});
+  CHECK(other.status == 422);
+  CHECK(problem_type(other) == "https://errors.crowd.example/idempotency-key-reuse");
+  CHECK(f.events("submission.created").size() == 1);
+  CHECK(f.submit("asg_1", kWorker, nullptr, {{"idempotency-key", "has space"}}).status == 400);
+}
+
+TEST_CASE("review: accept emits delivery.accepted and an acceptance entry") {
+  Fixture f;
+  f.assignment("asg_1");
+  const std::string sub = body_of(f.submit("asg_1"))["id"];
+  CHECK(f.review(sub, {{"decision", "accept"}}, kOtherEnterprise).status == 404);
+  CHECK(f.review(sub, {{"decision", "accept"}}, kWorker).status == 403);
+  CHECK(f.review(sub, {{"decision", "maybe"}}).status == 422);
+
+  auto r = f.review(sub, {{"decision", "accept"}});
+  REQUIRE(r.status == 200);
+  CHECK(body_of(r)["submission"]["status"] == "accepted");
+  CHECK(body_of(r)["submission"]["review"]["automatic"] == false);
+  CHECK(body_of(r)["assignment"]["status"] == "accepted");
+  CHECK(f.review(sub, {{"decision", "accept"}}).status == 409);
+
+  auto evs = f.events("delivery.accepted");
+  REQUIRE(evs.size() == 1);
+  CHECK(evs[0]["key"] == "asg_1");
+  const auto& d = evs[0]["data"];
+  CHECK(keys_of(d) == std::set<std::string>{"submission_id", "assignment_id", "task_id", "enterprise_id", "worker_id",
+                                            "units", "amount_fen", "currency", "category", "title", "automatic",
+                                            "accepted_at_ms"});
+  CHECK(d["amount_fen"] == 10000);
+  CHECK(d["units"] == 2);
+  CHECK(d["automatic"] == false);
+
+  auto e = body_of(f.evidence(sub, kEnterprise));
+  CHECK(e["verified"] == true);
+  REQUIRE(e["acceptance"].is_object());
+  CHECK(e["acceptance"]["prev_hash"] == e["entry"]["hash"]);
+  CHECK(e["acceptance"]["payload"]["accepted_at_ms"] == d["accepted_at_ms"]);
+  CHECK(f.submit("asg_1").status == 409);  // closed
+}
+
+TEST_CASE("review: revise needs a reason, opens the next round, stops at the limit") {
+  Fixture f(1);
+  f.assignment("asg_1");
+  const std::string s1 = body_of(f.submit("asg_1"))["id"];
+  auto no_reason = f.review(s1, {{"decision", "revise"}});
+  CHECK(no_reason.status == 422);
+  CHECK(f.review(s1, {{"decision", "reject"}, {"reason", ""}}).status == 422);
+
+  auto r = f.review(s1, {{"decision", "revise"}, {"reason", "bigger font"}});
+  REQUIRE(r.status == 200);
+  CHECK(body_of(r)["submission"]["status"] == "revision_requested");
+  CHECK(body_of(r)["assignment"]["status"] == "revision_requested");
+  CHECK(body_of(r)["assignment"]["revision_round"] == 1);
+  auto evs = f.events("delivery.revision_requested");
+  REQUIRE(evs.size() == 1);
+  CHECK(keys_of(evs[0]["data"]) ==
+        std::set<std::string>{"submission_id", "assignment_id", "task_id", "worker_id", "round", "reason"});
+  CHECK(evs[0]["data"]["round"] == 1);
+  CHECK(evs[0]["data"]["reason"] == "bigger font");
+
+  auto second = f.submit("asg_1", kWorker, Fixture::submission_body('c'));
+  REQUIRE(second.status == 201);
+  CHECK(body_of(second)["round"] == 2);
+  const std::string s2 = body_of(second)["id"];
+  auto limit = f.review(s2, {{"decision", "revise"}, {"reason", "again"}});
+  CHECK(limit.status == 409);
+  CHECK(problem_type(limit) == "https://errors.crowd.example/revision-limit");
+
+  auto rej = f.review(s2, {{"decision", "reject"}, {"reason", "not usable"}});
+  REQUIRE(rej.status == 200);
+  CHECK(body_of(rej)["assignment"]["status"] == "rejected");
+  auto rejected = f.events("delivery.rejected");
+  REQUIRE(rejected.size() == 1);
+  CHECK(keys_of(rejected[0]["data"]) == std::set<std::string>{"submission_id", "assignment_id", "task_id",
+                                                              "enterprise_id", "worker_id", "units", "reason"});
+  auto list = body_of(f.call(&DeliveryService::assignment_submissions, kEnterprise, "GET", {{"id", "asg_1"}}));
+  REQUIRE(list["items"].size() == 2);
+  CHECK(list["items"][0]["status"] == "revision_requested");
+  CHECK(list["items"][1]["status"] == "rejected");
+}
+
+TEST_CASE("auto-acceptance after the window, and no double acceptance") {
+  Fixture f;
+  f.assignment("asg_1", 60);
+  f.assignment("asg_2", 60);
+  const std::string s1 = body_of(f.submit("asg_1"))["id"];
+  const std::string s2 = body_of(f.submit("asg_2"))["id"];
+  const auto now = crowd::clock::now_ms();
+  CHECK(f.svc->auto_accept_due(now) == 0);  // windows still open
+
+  // The enterprise decides s2 first: the job must leave it alone.
+  REQUIRE(f.review(s2, {{"decision", "accept"}}).status == 200);
+  CHECK(f.svc->auto_accept_due(now + 61'000) == 1);
+  CHECK(f.svc->auto_accept_due(now + 61'000) == 0);
+
+  auto accepted = f.events("delivery.accepted");
+  REQUIRE(accepted.size() == 2);
+  CHECK(accepted[1]["data"]["submission_id"] == s1);
+  CHECK(accepted[1]["data"]["automatic"] == true);
+  auto got = body_of(f.call(&DeliveryService::get_submission, kWorker, "GET", {{"id", s1}}));
+  CHECK(got["status"] == "accepted");
+  CHECK(got["review"]["reason"] == "review window ended");
+  CHECK(f.review(s1, {{"decision", "reject"}, {"reason", "late"}}).status == 409);
+  CHECK(body_of(f.evidence(s1))["verified"] == true);
+}
+
+TEST_CASE("after the window the enterprise may only accept") {
+  Fixture f;
+  f.assignment("asg_1", 0);  // the window ends at submission
+  const std::string s1 = body_of(f.submit("asg_1"))["id"];
+  auto late = f.review(s1, {{"decision", "reject"}, {"reason", "too late"}});
+  CHECK(late.status == 409);
+  CHECK(problem_type(late) == "https://errors.crowd.example/review-window-ended");
+  CHECK(f.review(s1, {{"decision", "accept"}}).status == 200);
+}
+
+TEST_CASE("evidence verification detects tampering") {
+  Fixture f;
+  f.assignment("asg_1");
+  f.assignment("asg_2");
+  const std::string s1 = body_of(f.submit("asg_1"))["id"];
+  const std::string s2 = body_of(f.submit("asg_2"))["id"];
+  CHECK(body_of(f.evidence(s2))["verified"] == true);
+  f.db->with([&](soci::session& s) {
+    s << "UPDATE evidence_log SET payload = REPLACE(payload, '2048', '4096') WHERE submission_id = :id", soci::use(s1);
+  });
+  auto e = body_of(f.evidence(s2));
+  CHECK(e["verified"] == false);
+  CHECK(e["verification"]["failure"].get<std::string>().rfind("seq 1:", 0) == 0);
+
+  // Editing the submission row instead of the log is caught by the comparison with its entry.
+  Fixture g;
+  g.assignment("asg_1");
+  const std::string t1 = body_of(g.submit("asg_1"))["id"];
+  const std::string other_sha(64, 'f');
+  g.db->with([&](soci::session& s) {
+    s << "UPDATE submissions SET content_sha256 = :sha WHERE submission_id = :id", soci::use(other_sha), soci::use(t1);
+  });
+  CHECK(body_of(g.evidence(t1))["verified"] == false);
+}
+
+TEST_CASE("listing: enterprises see their own, operators all, pages by cursor") {
+  Fixture f;
+  for (int i = 1; i <= 3; ++i) f.assignment("asg_" + std::to_string(i));
+  for (int i = 1; i <= 3; ++i) REQUIRE(f.submit("asg_" + std::to_string(i)).status == 201);
+  auto list = [&](const Principal& who, std::map<std::string, std::string> q) {
+    return f.call(&DeliveryService::list_submissions, who, "GET", {}, nullptr, {}, std::move(q));
+  };
+  auto page1 = body_of(list(kEnterprise, {{"limit", "2"}}));
+  REQUIRE(page1["items"].size() == 2);
+  REQUIRE(page1["next_cursor"].is_string());
+  auto page2 = body_of(list(kEnterprise, {{"limit", "2"}, {"cursor", page1["next_cursor"]}}));
+  CHECK(page2["items"].size() == 1);
+  CHECK(page2["next_cursor"].is_null());
+  CHECK(page1["items"][0]["id"] > page1["items"][1]["id"]);  // newest first
+
+  CHECK(body_of(list(kOtherEnterprise, {}))["items"].empty());
+  CHECK(body_of(list(kOperator, {{"status", "pending_review"}, {"task_id", "tsk_1"}}))["items"].size() == 3);
+  CHECK(body_of(list(kOperator, {{"status", "accepted"}}))["items"].empty());
+  CHECK(list(kOperator, {{"status", "done"}}).status == 422);
+  CHECK(list(kWorker, {}).status == 403);
+}

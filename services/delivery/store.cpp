@@ -1,0 +1,292 @@
+#include "services/delivery/store.hpp"
+
+#include <soci/soci.h>
+
+#include <stdexcept>
+
+#include "common/db.hpp"
+
+namespace crowd::delivery::store {
+
+using db::get_i64;
+using db::get_opt_i64;
+using db::get_opt_str;
+using db::get_str;
+
+namespace {
+
+constexpr const char* kAssignmentCols =
+    "assignment_id, offer_id, task_id, enterprise_id, worker_id, units, pay_per_unit_fen, amount_fen, currency, "
+    "category, title, review_window_s, deadline_ms, status, revision_round, created_at_ms, updated_at_ms";
+
+constexpr const char* kSubmissionCols =
+    "submission_id, assignment_id, task_id, enterprise_id, worker_id, round_no, status, content_sha256, size_bytes, "
+    "media_type, storage_ref, note, submitted_at_ms, review_deadline_ms, evidence_hash, decision, reason, automatic, "
+    "reviewed_at_ms";
+
+constexpr const char* kEntryCols = "seq, kind, submission_id, payload, prev_hash, hash, recorded_at_ms";
+
+// A stored status the code does not know means the database and the code disagree: stop, do not guess.
+template <class E>
+E known(std::optional<E> v, const std::string& raw) {
+  if (!v) throw std::logic_error("unknown status in the delivery database: " + raw);
+  return *v;
+}
+
+Assignment assignment_from(const soci::row& r) {
+  Assignment a;
+  a.id = get_str(r, 0);
+  a.offer_id = get_str(r, 1);
+  a.task_id = get_str(r, 2);
+  a.enterprise_id = get_str(r, 3);
+  a.worker_id = get_str(r, 4);
+  a.units = get_i64(r, 5);
+  a.pay_per_unit_fen = get_i64(r, 6);
+  a.amount_fen = get_i64(r, 7);
+  a.currency = get_str(r, 8);
+  a.category = get_str(r, 9);
+  a.title = get_str(r, 10);
+  a.review_window_s = get_i64(r, 11);
+  a.deadline_ms = get_i64(r, 12);
+  const auto status = get_str(r, 13);
+  a.status = known(assignment_status_from(status), status);
+  a.revision_round = static_cast<int>(get_i64(r, 14));
+  a.created_at_ms = get_i64(r, 15);
+  a.updated_at_ms = get_i64(r, 16);
+  return a;
+}
+
+Submission submission_from(const soci::row& r) {
+  Submission sub;
+  sub.id = get_str(r, 0);
+  sub.assignment_id = get_str(r, 1);
+  sub.task_id = get_str(r, 2);
+  sub.enterprise_id = get_str(r, 3);
+  sub.worker_id = get_str(r, 4);
+  sub.round = static_cast<int>(get_i64(r, 5));
+  const auto status = get_str(r, 6);
+  sub.status = known(submission_status_from(status), status);
+  sub.content_sha256 = get_str(r, 7);
+  sub.size_bytes = get_i64(r, 8);
+  sub.media_type = get_str(r, 9);
+  sub.storage_ref = get_str(r, 10);
+  sub.note = get_opt_str(r, 11);
+  sub.submitted_at_ms = get_i64(r, 12);
+  sub.review_deadline_ms = get_i64(r, 13);
+  sub.evidence_hash = get_str(r, 14);
+  if (auto decision = get_opt_str(r, 15)) {
+    Review rv;
+    rv.decision = known(decision_from(*decision), *decision);
+    rv.reason = get_opt_str(r, 16);
+    rv.automatic = get_opt_i64(r, 17).value_or(0) != 0;
+    rv.reviewed_at_ms = get_opt_i64(r, 18).value_or(0);
+    sub.review = rv;
+  }
+  return sub;
+}
+
+evidence::Entry entry_from(const soci::row& r) {
+  evidence::Entry e;
+  e.seq = get_i64(r, 0);
+  e.kind = get_str(r, 1);
+  e.submission_id = get_str(r, 2);
+  e.payload = get_str(r, 3);
+  e.prev_hash = get_str(r, 4);
+  e.hash = get_str(r, 5);
+  e.recorded_at_ms = get_i64(r, 6);
+  return e;
+}
+
+long long execute_counting(soci::details::prepare_temp_type prep) {
+  soci::statement st(prep);
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+}  // namespace
+
+// ---- assignments ----
+
+bool insert_assignment(soci::session& s, const Assignment& a) {
+  const std::string status(to_string(a.status));
+  return execute_counting((s.prepare << "INSERT INTO assignments (" << kAssignmentCols
+                                     << ") VALUES (:id, :offer, :task, :ent, :wkr, :units, :ppu, :amount, :cur, "
+                                        ":cat, :title, :window, :deadline, :status, :round, :created, :updated) "
+                                        "ON CONFLICT (assignment_id) DO NOTHING",
+                           soci::use(a.id), soci::use(a.offer_id), soci::use(a.task_id), soci::use(a.enterprise_id),
+                           soci::use(a.worker_id), soci::use(a.units), soci::use(a.pay_per_unit_fen),
+                           soci::use(a.amount_fen), soci::use(a.currency), soci::use(a.category), soci::use(a.title),
+                           soci::use(a.review_window_s), soci::use(a.deadline_ms), soci::use(status),
+                           soci::use(a.revision_round), soci::use(a.created_at_ms), soci::use(a.updated_at_ms))) > 0;
+}
+
+std::optional<Assignment> find_assignment(soci::session& s, const std::string& id) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT " << kAssignmentCols << " FROM assignments WHERE assignment_id = :id", soci::use(id));
+  for (const auto& r : rows) return assignment_from(r);
+  return std::nullopt;
+}
+
+bool move_assignment(soci::session& s, const std::string& id, AssignmentStatus from, AssignmentStatus to,
+                     int revision_round, std::int64_t now_ms) {
+  const std::string from_s(to_string(from)), to_s(to_string(to));
+  return execute_counting((s.prepare << "UPDATE assignments SET status = :to, revision_round = :round, "
+                                        "updated_at_ms = :now WHERE assignment_id = :id AND status = :from",
+                           soci::use(to_s), soci::use(revision_round), soci::use(now_ms), soci::use(id),
+                           soci::use(from_s))) == 1;
+}
+
+// ---- submissions ----
+
+void insert_submission(soci::session& s, const Submission& sub) {
+  const std::string status(to_string(sub.status));
+  const std::string note = sub.note.value_or("");
+  soci::indicator note_ind = sub.note ? soci::i_ok : soci::i_null;
+  // Reviews are recorded by decide_submission; a new submission is always undecided.
+  s << "INSERT INTO submissions (submission_id, assignment_id, task_id, enterprise_id, worker_id, round_no, status, "
+       "content_sha256, size_bytes, media_type, storage_ref, note, submitted_at_ms, review_deadline_ms, "
+       "evidence_hash) VALUES (:id, :asg, :task, :ent, :wkr, :round, :status, :sha, :size, :media, :ref, :note, "
+       ":at, :deadline, :hash)",
+      soci::use(sub.id), soci::use(sub.assignment_id), soci::use(sub.task_id), soci::use(sub.enterprise_id),
+      soci::use(sub.worker_id), soci::use(sub.round), soci::use(status), soci::use(sub.content_sha256),
+      soci::use(sub.size_bytes), soci::use(sub.media_type), soci::use(sub.storage_ref), soci::use(note, note_ind),
+      soci::use(sub.submitted_at_ms), soci::use(sub.review_deadline_ms), soci::use(sub.evidence_hash);
+}
+
+std::optional<Submission> find_submission(soci::session& s, const std::string& id) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT " << kSubmissionCols << " FROM submissions WHERE submission_id = :id", soci::use(id));
+  for (const auto& r : rows) return submission_from(r);
+  return std::nullopt;
+}
+
+std::vector<Submission> submissions_of_assignment(soci::session& s, const std::string& assignment_id) {
+  std::vector<Submission> out;
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT " << kSubmissionCols << " FROM submissions WHERE assignment_id = :id ORDER BY round_no",
+       soci::use(assignment_id));
+  for (const auto& r : rows) out.push_back(submission_from(r));
+  return out;
+}
+
+std::vector<Submission> list_submissions(soci::session& s, const ListFilter& f) {
+  // Only the filters given become predicates, so each query can use its index.
+  std::string sql = std::string("SELECT ") + kSubmissionCols + " FROM submissions WHERE 1 = 1";
+  std::vector<std::string> binds;
+  binds.reserve(4);
+  auto where = [&](const char* predicate, std::string value) {
+    sql += predicate;
+    binds.push_back(std::move(value));
+  };
+  if (f.enterprise_id) where(" AND enterprise_id = :ent", *f.enterprise_id);
+  if (f.task_id) where(" AND task_id = :task", *f.task_id);
+  if (f.status) where(" AND status = :status", std::string(to_string(*f.status)));
+  if (!f.cursor.empty()) where(" AND submission_id < :cursor", f.cursor);
+  sql += " ORDER BY submission_id DESC LIMIT :limit";
+  const int limit = f.limit + 1;
+
+  auto prep = (s.prepare << sql);
+  for (const auto& b : binds) prep, soci::use(b);  // binds is complete: the references stay valid
+  prep, soci::use(limit);
+  soci::rowset<soci::row> rows(prep);
+  std::vector<Submission> out;
+  for (const auto& r : rows) out.push_back(submission_from(r));
+  return out;
+}
+
+bool decide_submission(soci::session& s, const std::string& id, SubmissionStatus to, const Review& review) {
+  const std::string to_s(to_string(to)), decision(to_string(review.decision));
+  const std::string reason = review.reason.value_or("");
+  soci::indicator reason_ind = review.reason ? soci::i_ok : soci::i_null;
+  const int automatic = review.automatic ? 1 : 0;
+  return execute_counting((s.prepare << "UPDATE submissions SET status = :to, decision = :decision, reason = :reason, "
+                                        "automatic = :automatic, reviewed_at_ms = :at "
+                                        "WHERE submission_id = :id AND status = 'pending_review'",
+                           soci::use(to_s), soci::use(decision), soci::use(reason, reason_ind), soci::use(automatic),
+                           soci::use(review.reviewed_at_ms), soci::use(id))) == 1;
+}
+
+std::vector<std::string> due_submissions(soci::session& s, std::int64_t now_ms, int limit) {
+  std::vector<std::string> out;
+  soci::rowset<soci::row> rows = (s.prepare << "SELECT submission_id FROM submissions WHERE status = "
+                                               "'pending_review' AND review_deadline_ms <= :now "
+                                               "ORDER BY review_deadline_ms LIMIT :limit",
+                                  soci::use(now_ms), soci::use(limit));
+  for (const auto& r : rows) out.push_back(get_str(r, 0));
+  return out;
+}
+
+// ---- evidence log ----
+
+std::optional<evidence::Entry> last_entry(soci::session& s) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT " << kEntryCols << " FROM evidence_log ORDER BY seq DESC LIMIT 1");
+  for (const auto& r : rows) return entry_from(r);
+  return std::nullopt;
+}
+
+void insert_entry(soci::session& s, const evidence::Entry& e) {
+  s << "INSERT INTO evidence_log (" << kEntryCols << ") VALUES (:seq, :kind, :sub, :payload, :prev, :hash, :at)",
+      soci::use(e.seq), soci::use(e.kind), soci::use(e.submission_id), soci::use(e.payload), soci::use(e.prev_hash),
+      soci::use(e.hash), soci::use(e.recorded_at_ms);
+}
+
+evidence::Entry append_entry(soci::session& s, std::string_view kind, const std::string& submission_id,
+                             const nlohmann::json& payload, std::int64_t now_ms) {
+  // Lock the chain first (see evidence_head in the migration), then read its head.
+  if (execute_counting(
+          (s.prepare << "UPDATE evidence_head SET appended_at_ms = :now WHERE id = 1", soci::use(now_ms))) != 1) {
+    throw std::logic_error("evidence_head has no row 1: the delivery migration did not run");
+  }
+  const auto head = last_entry(s);
+  auto e = evidence::next_entry(head ? &*head : nullptr, std::string(kind), submission_id, payload, now_ms);
+  insert_entry(s, e);
+  return e;
+}
+
+std::vector<evidence::Entry> entries_of_submission(soci::session& s, const std::string& submission_id) {
+  std::vector<evidence::Entry> out;
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT " << kEntryCols << " FROM evidence_log WHERE submission_id = :id ORDER BY seq",
+       soci::use(submission_id));
+  for (const auto& r : rows) out.push_back(entry_from(r));
+  return out;
+}
+
+evidence::ChainVerifier verify_chain(soci::session& s, std::int64_t through_seq) {
+  evidence::ChainVerifier v;
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT " << kEntryCols << " FROM evidence_log WHERE seq <= :seq ORDER BY seq",
+       soci::use(through_seq));
+  for (const auto& r : rows) {
+    if (!v.feed(entry_from(r))) break;
+  }
+  return v;
+}
+
+// ---- idempotency keys ----
+
+std::optional<StoredResponse> find_idempotent(soci::session& s, const std::string& party_id, const std::string& key) {
+  soci::rowset<soci::row> rows = (s.prepare << "SELECT request_hash, status, response FROM idempotency_keys "
+                                               "WHERE party_id = :party AND idem_key = :key",
+                                  soci::use(party_id), soci::use(key));
+  for (const auto& r : rows) return StoredResponse{get_str(r, 0), static_cast<int>(get_i64(r, 1)), get_str(r, 2)};
+  return std::nullopt;
+}
+
+void save_idempotent(soci::session& s, const std::string& party_id, const std::string& key,
+                     const StoredResponse& response, std::int64_t now_ms) {
+  // No ON CONFLICT here: a concurrent first use of the same key must fail this transaction (unique
+  // violation), so that its effect is rolled back and the caller replays the winner's response.
+  s << "INSERT INTO idempotency_keys (party_id, idem_key, request_hash, status, response, created_at_ms) "
+       "VALUES (:party, :key, :hash, :status, :response, :at)",
+      soci::use(party_id), soci::use(key), soci::use(response.request_hash), soci::use(response.status),
+      soci::use(response.body), soci::use(now_ms);
+}
+
+long long purge_idempotent(soci::session& s, std::int64_t cutoff_ms) {
+  return execute_counting(
+      (s.prepare << "DELETE FROM idempotency_keys WHERE created_at_ms < :cutoff", soci::use(cutoff_ms)));
+}
+
+}  // namespace crowd::delivery::store
