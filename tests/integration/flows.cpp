@@ -99,14 +99,16 @@ std::string post_open_task(Platform& p, const Party& ent, json task) {
 
 std::string accept_offer(Platform& p, const Party& worker, const std::string& task_id) {
   std::string offer_id;
+  HttpResponse r;
   bool offered = eventually([&] {
-    auto r = p.call("matching", "GET", "/v1/me/offers", nullptr, worker.token);
+    r = p.call("matching", "GET", "/v1/me/offers", nullptr, worker.token);
     if (r.status != 200) return false;
-    for (const auto& o : r.json_body()["items"])
+    json body = r.json_body();  // kept alive: iterating a member of a temporary would dangle
+    for (const auto& o : body["items"])
       if (o.value("task_id", "") == task_id) offer_id = o["id"].get<std::string>();
     return !offer_id.empty();
   });
-  REQUIRE_MESSAGE(offered, std::string("no offer for ") + task_id);
+  REQUIRE_MESSAGE(offered, "no offer for " << task_id << ": " << describe(r));
   auto a = p.call("matching", "POST", "/v1/offers/" + offer_id + "/accept", json::object(), worker.token);
   REQUIRE_MESSAGE(a.status == 201, describe(a));
   auto body = a.json_body();

@@ -251,6 +251,7 @@ Platform::Platform(const std::string& tag, std::map<std::string, std::string> ex
           {"CROWD_OPERATOR_USERNAME", "ops"},
           {"CROWD_OPERATOR_PASSWORD", "operator-password-1"},
           {"CROWD_CLOCK_FILE", dir_ + "/clock"},
+          {"CROWD_TOKEN_TTL_S", "2592000"},  // tests move the clock by days; tokens outlive that
           {"CROWD_DATA_DIR", dir_},
           {"CROWD_WORKERS", "3"},
           {"CROWD_CLAIM_IDLE_MS", "1000"},
