@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -79,9 +80,30 @@ bool redis_ping(int port) {
   return ok;
 }
 
-HttpResponse http_raw(int port, const std::string& raw_request) {
+std::int64_t ms_until_closed(int port, const std::string& partial_request, std::chrono::milliseconds limit) {
   int fd = connect_loopback(port);
-  if (fd < 0) return HttpResponse{};
+  if (fd < 0) return -1;
+  auto started = std::chrono::steady_clock::now();
+  ::send(fd, partial_request.data(), partial_request.size(), MSG_NOSIGNAL);
+  timeval tv{static_cast<time_t>(limit.count() / 1000), static_cast<suseconds_t>(limit.count() % 1000 * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buf[4096];
+  std::int64_t result = -1;
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      result = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+      break;
+    }
+    if (n < 0) break;  // still open at the limit
+  }
+  ::close(fd);
+  return result;
+}
+
+std::string http_raw_text(int port, const std::string& raw_request) {
+  int fd = connect_loopback(port);
+  if (fd < 0) return {};
   std::size_t sent = 0;
   while (sent < raw_request.size()) {
     ssize_t n = ::send(fd, raw_request.data() + sent, raw_request.size() - sent, MSG_NOSIGNAL);
@@ -96,8 +118,10 @@ HttpResponse http_raw(int port, const std::string& raw_request) {
     raw.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
-  return parse_response(raw);
+  return raw;
 }
+
+HttpResponse http_raw(int port, const std::string& raw_request) { return parse_response(http_raw_text(port, raw_request)); }
 
 HttpResponse http_request(int port, const std::string& method, const std::string& target, const std::string& body,
                           const std::map<std::string, std::string>& headers) {

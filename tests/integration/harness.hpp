@@ -26,6 +26,11 @@ struct HttpResponse {
 HttpResponse http_request(int port, const std::string& method, const std::string& target, const std::string& body = {},
                           const std::map<std::string, std::string>& headers = {});
 HttpResponse http_raw(int port, const std::string& raw_request);  // bytes sent as they are
+// Sends a (partial) request and waits: milliseconds until the server closed the connection, or -1 when it
+// was still open at `limit`.
+std::int64_t ms_until_closed(int port, const std::string& partial_request, std::chrono::milliseconds limit);
+// The raw bytes the server sent back for `raw_request` until it closed the connection.
+std::string http_raw_text(int port, const std::string& raw_request);
 
 int free_port();
 bool redis_ping(int port);
