@@ -97,4 +97,14 @@ TEST_CASE("lifecycle: single and piecework tasks from posting to invoice") {
   }
   CHECK(found_single);
   CHECK(numbers.size() == 3);
+
+  // Personal data never reaches a log: neither ID number nor phone, in any service's output.
+  for (const auto& svc : Platform::service_names()) {
+    std::string log = p.log_tail(svc, 50'000'000);
+    CHECK_MESSAGE(log.find("11010519491231002X") == std::string::npos, svc);
+    CHECK_MESSAGE(log.find("110105199001011232") == std::string::npos, svc);
+    CHECK_MESSAGE(log.find("13800138000") == std::string::npos, svc);
+  }
+  // Every service stops cleanly on SIGTERM.
+  for (const auto& svc : Platform::service_names()) CHECK_MESSAGE(p.stop(svc) == 0, svc);
 }
