@@ -246,8 +246,10 @@ std::string binary_of(const std::string& service) {
   std::string up = service;
   for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   std::string path = env_or(("CROWD_BIN_" + up).c_str(), "");
-  if (path.empty()) throw std::runtime_error("CROWD_BIN_" + up + " is not set (run the tests through ctest)");
-  return path;
+  if (!path.empty()) return path;
+  std::string dir = env_or("CROWD_BIN_DIR", "");
+  if (dir.empty()) throw std::runtime_error("CROWD_BIN_DIR is not set (run the tests through ctest)");
+  return dir + "/" + service + "/" + service;
 }
 
 // Creates a fresh PostgreSQL database for one service of one test run (psql on the configured server).
