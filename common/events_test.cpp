@@ -3,88 +3,23 @@
 #include "common/events.hpp"
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "common/clock.hpp"
 #include "common/db.hpp"
-#include "common/ids.hpp"
 #include "common/redis.hpp"
+#include "common/testing/redis_server.hpp"
+#include "common/testing/test_database.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
-using crowd::db::Database;
 using crowd::events::ConsumerOptions;
 using crowd::events::Event;
 using crowd::events::Subscriptions;
 using crowd::redis::Client;
-using crowd::redis::Endpoint;
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A throwaway redis-server child process (the same as in redis_test.cpp).
-class RedisServer {
- public:
-  RedisServer() : port_(free_port()) { start(); }
-  ~RedisServer() { stop(); }
-  RedisServer(const RedisServer&) = delete;
-  RedisServer& operator=(const RedisServer&) = delete;
-
-  Endpoint endpoint() const { return Endpoint{"127.0.0.1", port_}; }
-
-  void start() {
-    const std::string port = std::to_string(port_);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      const int devnull = ::open("/dev/null", O_WRONLY);
-      if (devnull >= 0) ::dup2(devnull, STDOUT_FILENO);
-      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--daemonize", "no", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    Client probe(endpoint(), std::chrono::milliseconds(200));
-    for (int i = 0; i < 250; ++i) {
-      if (probe.ping()) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL("redis-server did not answer PING on port " << port_);
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
-};
+using crowd::testing::RedisServer;
 
 // The kit tables of schemas/sql/README.md plus a table the test handlers write their effects into.
 const std::vector<crowd::db::Migration> kMigrations = {
@@ -95,39 +30,14 @@ const std::vector<crowd::db::Migration> kMigrations = {
      "CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);\n"
      "CREATE TABLE effects (event_id TEXT PRIMARY KEY, key TEXT NOT NULL);\n"}};
 
-// One world per test: a redis-server, a migrated database, a client. On PostgreSQL the tables are
-// dropped first so each test starts empty.
+// One world per test: a redis-server, a migrated database (emptied first on PostgreSQL), a client.
 struct World {
-  explicit World(const std::string& url_or_empty) {
-    std::string url = url_or_empty;
-    if (url.empty()) {
-      dir = fs::temp_directory_path() / ("crowd_events_test_" + crowd::ids::make("tmp"));
-      url = "sqlite3://db=" + (dir / "svc.db").string();
-    } else {
-      Database cleanup(url, 1);
-      cleanup.with([](soci::session& s) {
-        for (const char* t : {"schema_migrations", "outbox", "inbox", "effects"}) s << "DROP TABLE IF EXISTS " << t;
-      });
-    }
-    db = std::make_unique<Database>(url, 2);
-    db->migrate(kMigrations);
+  explicit World(const std::string& url_or_empty) : db(url_or_empty, kMigrations, {"outbox", "inbox", "effects"}, 2) {
     redis = std::make_unique<Client>(server.endpoint());
     crowd::events::set_producer("tests");
   }
-  ~World() {
-    db.reset();
-    if (!dir.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  }
 
-  std::int64_t count(const std::string& sql) {
-    return db->with([&](soci::session& s) {
-      soci::rowset<soci::row> rs = s.prepare << sql;
-      return crowd::db::get_i64(*rs.begin(), 0);
-    });
-  }
+  std::int64_t count(const std::string& sql) { return db.count(sql); }
   std::int64_t xlen(const std::string& stream) { return redis->command({"XLEN", stream}).integer; }
   std::int64_t pending(const std::string& stream, const std::string& group) {
     return redis->command({"XPENDING", stream, group}).elements.at(0).integer;
@@ -136,22 +46,12 @@ struct World {
     return db->tx([&](soci::session& s) { return crowd::events::publish(s, type, key, {{"key", key}}); });
   }
 
-  fs::path dir;
   RedisServer server;
-  std::unique_ptr<Database> db;
+  crowd::testing::TestDatabase db;
   std::unique_ptr<Client> redis;
 };
 
-// SQLite always; PostgreSQL when configured.
-std::vector<std::string> backends() {
-  std::vector<std::string> out{""};
-  if (const char* pg = std::getenv("CROWD_TEST_PG_URL"); pg != nullptr && *pg != '\0') {
-    out.emplace_back(pg);
-  } else {
-    MESSAGE("CROWD_TEST_PG_URL is not set: PostgreSQL not tested");
-  }
-  return out;
-}
+using crowd::testing::backends;
 
 ConsumerOptions options() {
   ConsumerOptions opt;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/crypto.hpp"
+#include "common/ids.hpp"
+
 namespace crowd::http {
 
 // ---------------------------------------------------------------- Request / Response
@@ -361,6 +364,20 @@ Page page_of(const Request& req, int def, int max) {
   }
   if (p.cursor.size() > 200) throw invalid({{"cursor", "is not a valid cursor"}});
   return p;
+}
+
+std::string encode_cursor(const std::string& last_id) {
+  return crypto::base64url_encode(last_id);
+}
+
+std::optional<std::string> decode_cursor(const std::string& cursor, std::string_view id_prefix) {
+  try {
+    std::string id = crypto::base64url_decode(cursor);
+    if (ids::looks_like(id, id_prefix)) return id;
+  } catch (const std::exception&) {
+    // Not base64url: an edited or foreign cursor, answered like any other bad cursor.
+  }
+  return std::nullopt;
 }
 
 }  // namespace crowd::http

@@ -152,4 +152,10 @@ struct Page {
 };
 Page page_of(const Request& req, int def = 20, int max = 100);
 
+// Opaque page cursors: the base64url of the page's last id (ids sort by creation, so the next page starts
+// after or before it). decode_cursor gives the id back when it is an id with id_prefix (ids::looks_like),
+// nullopt for an edited or foreign cursor: report that as a field error ("cursor").
+std::string encode_cursor(const std::string& last_id);
+std::optional<std::string> decode_cursor(const std::string& cursor, std::string_view id_prefix);
+
 }  // namespace crowd::http

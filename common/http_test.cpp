@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "common/http.hpp"
+#include "common/ids.hpp"
 
 using namespace crowd::http;
 
@@ -96,4 +97,14 @@ TEST_CASE("page_of validates limit") {
   CHECK_THROWS_AS(page_of(req), Problem);
   req.query["limit"] = "50";
   CHECK(page_of(req).limit == 50);
+}
+
+TEST_CASE("cursors round-trip an id and refuse edited or foreign ones") {
+  const std::string id = crowd::ids::make("tsk");
+  const std::string cursor = encode_cursor(id);
+  CHECK(cursor.find(id) == std::string::npos);  // opaque
+  CHECK(decode_cursor(cursor, "tsk") == id);
+  CHECK_FALSE(decode_cursor(cursor, "inv").has_value());
+  CHECK_FALSE(decode_cursor("!!", "tsk").has_value());
+  CHECK_FALSE(decode_cursor(encode_cursor("tsk_not-an-id"), "tsk").has_value());
 }

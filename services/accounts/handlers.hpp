@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/http.hpp"
+#include "common/idempotency.hpp"
 #include "common/service.hpp"
 #include "services/accounts/pii.hpp"
 #include "services/accounts/verifier.hpp"
@@ -19,6 +20,25 @@ struct Context {
 };
 
 void register_routes(Context& ctx);
+
+// Idempotency-Key of the creating POSTs (common/idempotency.hpp), scoped by idempotency::scope_of (the
+// caller, or "public:" + route for registrations). Request hashes are keyed and responses sealed with the
+// PII keys: bodies hold personal data and passwords, and a response may hold an API key shown once.
+inline idempotency::Options idempotency_options(const PiiKeys& keys) {
+  idempotency::Options opt;
+  opt.seal_key = keys.seal_key;
+  opt.hash_key = keys.hmac_key;
+  return opt;
+}
+// The request's key (nullopt without the header; Problem 400 when malformed): read it before slow work.
+inline std::optional<idempotency::Key> idempotency_key(const Context& ctx, const http::Request& req) {
+  return idempotency::key_of(req, idempotency::scope_of(req), idempotency_options(ctx.keys));
+}
+// idempotency::run with accounts' options.
+inline http::Response run_idempotent(Context& ctx, const std::optional<idempotency::Key>& key,
+                                     const idempotency::Effect& effect) {
+  return idempotency::run(ctx.svc.db(), key, effect, idempotency_options(ctx.keys));
+}
 
 // From CROWD_OPERATOR_USERNAME / CROWD_OPERATOR_PASSWORD: creates that operator when absent (idempotent;
 // an existing operator's password is left alone). Both unset: nothing to do. Throws std::invalid_argument

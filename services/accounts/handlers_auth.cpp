@@ -3,7 +3,6 @@
 #include "common/ids.hpp"
 #include "services/accounts/credentials.hpp"
 #include "services/accounts/handlers.hpp"
-#include "services/accounts/idempotency.hpp"
 #include "services/accounts/registration.hpp"
 #include "services/accounts/store.hpp"
 
@@ -93,8 +92,8 @@ KeyRequest parse_key_request(const auth::Principal& p, const json& body) {
 http::Response create_api_key(Context& ctx, http::Request& req) {
   const auth::Principal& p = http::require_role(req, {auth::Role::enterprise, auth::Role::operator_});
   const KeyRequest kr = parse_key_request(p, req.body.empty() ? json::object() : req.json_body());
-  const auto idem = idempotency_of(req, ctx.keys);
-  return no_store(with_idempotency(ctx.svc.db(), idem, ctx.keys, [&](soci::session& s) {
+  const auto idem = idempotency_key(ctx, req);
+  return no_store(run_idempotent(ctx, idem, [&](soci::session& s) {
     const std::int64_t now = clock::now_ms();
     store::ApiKeyRow row{ids::make("key"), p.party_id, "enterprise", kr.name, p.party_id, now, std::nullopt};
     if (kr.new_integration) {

@@ -5,7 +5,6 @@
 #include "common/events.hpp"
 #include "common/ids.hpp"
 #include "services/accounts/handlers.hpp"
-#include "services/accounts/idempotency.hpp"
 #include "services/accounts/registration.hpp"
 #include "services/accounts/store.hpp"
 
@@ -16,11 +15,11 @@ namespace crowd::accounts {
 // enterprise.registered event commit in one transaction.
 http::Response register_enterprise(Context& ctx, http::Request& req) {
   const EnterpriseDraft d = parse_enterprise_registration(req.json_body());
-  const auto idem = idempotency_of(req, ctx.keys);
+  const auto idem = idempotency_key(ctx, req);
   const VerificationResult v = ctx.verifier->verify_enterprise({d.name, d.credit_code});
   if (v.status == VerificationResult::Status::rejected) throw http::invalid({{"credit_code", v.reason}});
   const std::string password_hash = auth::hash_password(d.password);  // slow: outside the transaction
-  return with_idempotency(ctx.svc.db(), idem, ctx.keys, [&](soci::session& s) {
+  return run_idempotent(ctx, idem, [&](soci::session& s) {
     if (store::credit_code_taken(s, d.credit_code))
       throw http::conflict("an enterprise with this credit code is already registered");
     const EnterpriseView e{ids::make("ent"), d.name, d.credit_code, d.contact_email, {status_name(v.status), v.method},
@@ -69,11 +68,11 @@ WorkerView view_of(const WorkerDraft& d, const VerificationResult& v) {
 // one transaction. The clear ID number, name and phone are sealed before storage and never returned.
 http::Response register_worker(Context& ctx, http::Request& req) {
   const WorkerDraft d = parse_worker_registration(req.json_body(), cst_today(clock::now_ms()));
-  const auto idem = idempotency_of(req, ctx.keys);
+  const auto idem = idempotency_key(ctx, req);
   const VerificationResult v = ctx.verifier->verify_person({d.real_name, d.id_number});
   if (v.status == VerificationResult::Status::rejected) throw http::invalid({{"id_number", v.reason}});
   const store::WorkerSecrets secrets = secrets_of(ctx.keys, d);  // Argon2id: outside the transaction
-  return with_idempotency(ctx.svc.db(), idem, ctx.keys, [&](soci::session& s) {
+  return run_idempotent(ctx, idem, [&](soci::session& s) {
     if (store::worker_identity_taken(s, secrets.id_number_hmac, secrets.phone_hmac)) throw http::conflict(kWorkerTaken);
     WorkerView w = view_of(d, v);
     w.created_at_ms = clock::now_ms();

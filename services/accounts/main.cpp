@@ -6,11 +6,11 @@
 
 #include "common/clock.hpp"
 #include "common/config.hpp"
+#include "common/idempotency.hpp"
 #include "common/log.hpp"
 #include "common/service.hpp"
 #include "services/accounts/credentials.hpp"
 #include "services/accounts/handlers.hpp"
-#include "services/accounts/idempotency.hpp"
 
 int main() {
   using namespace crowd;
@@ -21,7 +21,7 @@ int main() {
     log::info("identity verifier: sandbox (checksums only; no authority is asked)");
     accounts::register_routes(ctx);
     svc.every("purge-idempotency-keys", std::chrono::hours(1),
-              [&svc] { accounts::purge_idempotency_keys(svc.db(), clock::now_ms()); });
+              [&svc] { idempotency::purge(svc.db(), clock::now_ms()); });
 
     // The operator bootstrap needs the tables before run() serves: migrate here (run() migrates again,
     // which is a no-op).

@@ -6,6 +6,7 @@
 
 #include "common/clock.hpp"
 #include "common/config.hpp"
+#include "common/idempotency.hpp"
 #include "common/log.hpp"
 #include "common/service.hpp"
 #include "services/delivery/writes.hpp"
@@ -217,7 +218,7 @@ bool DeliveryService::auto_accept_one(const std::string& submission_id, std::int
 }
 
 long long DeliveryService::purge_idempotency_keys(std::int64_t now_ms) {
-  return db_.tx([&](soci::session& s) { return store::purge_idempotent(s, now_ms - settings_.idempotency_ttl_ms); });
+  return idempotency::purge(db_, now_ms, settings_.idempotency_ttl_ms);
 }
 
 }  // namespace crowd::delivery

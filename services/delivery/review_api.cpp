@@ -4,12 +4,12 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/idempotency.hpp"
 #include "common/service.hpp"
 #include "services/delivery/access.hpp"
 #include "services/delivery/delivery_service.hpp"
 #include "services/delivery/submission_input.hpp"
 #include "services/delivery/views.hpp"
-#include "services/delivery/writes.hpp"
 
 namespace crowd::delivery {
 
@@ -55,11 +55,10 @@ const evidence::Entry* entry_of_kind(const std::vector<evidence::Entry>& entries
 // commit together; 200 {submission, assignment}. Idempotency-Key (per enterprise) replays the first response.
 http::Response DeliveryService::review(http::Request& req) {
   const auto& who = http::require_role(req, {Role::enterprise});
-  const auto body = req.json_body();
-  const auto in = parse_review(body);
+  const auto in = parse_review(req.json_body());
   const std::string id = req.param("id");
 
-  return idempotent_tx(db_, req, who.party_id, body, [&](soci::session& s) {
+  return idempotency::run(db_, idempotency::key_of(req, who.party_id), [&](soci::session& s) {
     auto sub = store::find_submission(s, id);
     if (!sub || !is_owning_enterprise(who, sub->enterprise_id)) throw http::not_found("submission " + id);
     auto a = store::find_assignment(s, sub->assignment_id);

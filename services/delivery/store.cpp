@@ -264,29 +264,4 @@ evidence::ChainVerifier verify_chain(soci::session& s, std::int64_t through_seq)
   return v;
 }
 
-// ---- idempotency keys ----
-
-std::optional<StoredResponse> find_idempotent(soci::session& s, const std::string& party_id, const std::string& key) {
-  soci::rowset<soci::row> rows = (s.prepare << "SELECT request_hash, status, response FROM idempotency_keys "
-                                               "WHERE party_id = :party AND idem_key = :key",
-                                  soci::use(party_id), soci::use(key));
-  for (const auto& r : rows) return StoredResponse{get_str(r, 0), static_cast<int>(get_i64(r, 1)), get_str(r, 2)};
-  return std::nullopt;
-}
-
-void save_idempotent(soci::session& s, const std::string& party_id, const std::string& key,
-                     const StoredResponse& response, std::int64_t now_ms) {
-  // No ON CONFLICT here: a concurrent first use of the same key must fail this transaction (unique
-  // violation), so that its effect is rolled back and the caller replays the winner's response.
-  s << "INSERT INTO idempotency_keys (party_id, idem_key, request_hash, status, response, created_at_ms) "
-       "VALUES (:party, :key, :hash, :status, :response, :at)",
-      soci::use(party_id), soci::use(key), soci::use(response.request_hash), soci::use(response.status),
-      soci::use(response.body), soci::use(now_ms);
-}
-
-long long purge_idempotent(soci::session& s, std::int64_t cutoff_ms) {
-  return execute_counting(
-      (s.prepare << "DELETE FROM idempotency_keys WHERE created_at_ms < :cutoff", soci::use(cutoff_ms)));
-}
-
 }  // namespace crowd::delivery::store

@@ -109,17 +109,4 @@ std::vector<evidence::Entry> entries_of_submission(soci::session& s, const std::
 // Recomputes the chain from seq 1 through `through_seq`, streaming rows.
 evidence::ChainVerifier verify_chain(soci::session& s, std::int64_t through_seq);
 
-// ---- idempotency keys ----
-
-struct StoredResponse {
-  std::string request_hash;
-  int status = 0;
-  std::string body;
-};
-std::optional<StoredResponse> find_idempotent(soci::session& s, const std::string& party_id, const std::string& key);
-void save_idempotent(soci::session& s, const std::string& party_id, const std::string& key,
-                     const StoredResponse& response, std::int64_t now_ms);
-// Deletes keys created before cutoff_ms; returns how many.
-long long purge_idempotent(soci::session& s, std::int64_t cutoff_ms);
-
 }  // namespace crowd::delivery::store

@@ -3,13 +3,13 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/idempotency.hpp"
 #include "common/ids.hpp"
 #include "common/service.hpp"
 #include "services/delivery/access.hpp"
 #include "services/delivery/delivery_service.hpp"
 #include "services/delivery/submission_input.hpp"
 #include "services/delivery/views.hpp"
-#include "services/delivery/writes.hpp"
 
 namespace crowd::delivery {
 
@@ -71,11 +71,10 @@ nlohmann::json submission_created(const store::Submission& sub) {
 // Idempotency-Key (per worker) replays the first response.
 http::Response DeliveryService::submit(http::Request& req) {
   const auto& who = http::require_role(req, {Role::worker});
-  const auto body = req.json_body();
-  const auto in = parse_submission(body);
+  const auto in = parse_submission(req.json_body());
   const std::string assignment_id = req.param("id");
 
-  return idempotent_tx(db_, req, who.party_id, body, [&](soci::session& s) {
+  return idempotency::run(db_, idempotency::key_of(req, who.party_id), [&](soci::session& s) {
     auto a = store::find_assignment(s, assignment_id);
     if (!a || !is_assigned_worker(who, a->worker_id)) throw http::not_found("assignment " + assignment_id);
     const auto result = on_submit(SubmitState{a->status, a->revision_round});

@@ -1,18 +1,14 @@
-// Write transactions of the delivery API: retried when two writers raced for the same unique slot (the
-// next evidence-log seq, an idempotency key), and replayed when the client repeats an Idempotency-Key.
-// The kit has no idempotency helper yet, so this one lives here (table idempotency_keys).
+// Write transactions of delivery's jobs: retried when two writers raced for the same unique slot (the next
+// evidence-log seq). Client writes run through the kit's idempotency::run, which retries the same way and
+// also handles their Idempotency-Key (common/idempotency.hpp).
 #pragma once
-
-#include <functional>
-#include <nlohmann/json.hpp>
-#include <string>
 
 #include "common/db.hpp"
 #include "common/http.hpp"
 
 namespace crowd::delivery {
 
-inline constexpr int kTxAttemptsMax = 4;
+inline constexpr int kTxAttemptsMax = 4;  // as idempotency::kAttemptsMax
 
 // Runs fn in a write transaction; when it fails on a unique violation (a concurrent writer took the same
 // key first: on PostgreSQL two appends can read the same chain head), runs it again on a fresh snapshot,
@@ -29,17 +25,5 @@ auto retrying_tx(db::Database& db, F&& fn) {
     }
   }
 }
-
-using Effect = std::function<http::Response(soci::session&)>;
-
-// Runs a client write. Without an Idempotency-Key header: retrying_tx(effect). With one (1..255 visible
-// ASCII characters, else 400), scoped to party_id:
-//   - first use: the effect runs and its 2xx response is stored with the key, in the same transaction;
-//   - same key, same method + path + body (compared as canonical JSON): the stored response, with the
-//     header "Idempotent-Replayed: true", and nothing runs;
-//   - same key, anything else: 422 problem "idempotency-key-reuse".
-// Error responses are not stored: a failed write changed nothing, so repeating it is safe.
-http::Response idempotent_tx(db::Database& db, const http::Request& req, const std::string& party_id,
-                             const nlohmann::json& body, const Effect& effect);
 
 }  // namespace crowd::delivery

@@ -1,6 +1,5 @@
 #include "services/invoicing/api.hpp"
 
-#include "common/crypto.hpp"
 #include "common/ids.hpp"
 #include "services/invoicing/store.hpp"
 
@@ -11,20 +10,6 @@ using auth::Role;
 using http::Request;
 using http::Response;
 using nlohmann::json;
-
-std::string encode_cursor(const std::string& id) {
-  return crypto::base64url_encode(id);
-}
-
-std::optional<std::string> decode_cursor(const std::string& cursor) {
-  try {
-    std::string id = crypto::base64url_decode(cursor);
-    if (ids::looks_like(id, "inv")) return id;
-  } catch (const std::exception&) {
-    // An edited or foreign cursor: reported as a field error by the caller.
-  }
-  return std::nullopt;
-}
 
 // The query of GET /v1/invoices for this caller; every bad parameter is reported at once (422).
 store::ListQuery list_query(const Request& req, const auth::Principal& who) {
@@ -39,7 +24,7 @@ store::ListQuery list_query(const Request& req, const auth::Principal& who) {
     q.enterprise_id = *ent;
   }
   if (!page.cursor.empty()) {
-    auto before = decode_cursor(page.cursor);
+    auto before = http::decode_cursor(page.cursor, "inv");
     if (!before) errors.push_back({"cursor", "is not a valid cursor"});
     q.before_id = before;
   }
@@ -59,7 +44,7 @@ Response Api::list_invoices(Request& req) {
   if (more) rows.pop_back();
   json items = json::array();
   for (const auto& r : rows) items.push_back(json::parse(r.document));
-  json next = more ? json(encode_cursor(rows.back().id)) : json(nullptr);
+  json next = more ? json(http::encode_cursor(rows.back().id)) : json(nullptr);
   return Response::json_of(200, {{"items", items}, {"next_cursor", next}});
 }
 

@@ -4,7 +4,7 @@
 //   POST /v1/offers/{id}/accept     take one unit (201 new assignment, 200 the same one again)
 //   POST /v1/offers/{id}/decline    decline (the unit goes to the next candidate)
 //   GET  /v1/me/assignments         the worker's assignments
-// Writes take an optional Idempotency-Key header (idempotency.hpp).
+// Writes take an optional Idempotency-Key header (outcome.hpp, common/idempotency.hpp).
 #pragma once
 
 #include <functional>

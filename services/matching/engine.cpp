@@ -6,6 +6,7 @@
 
 #include "common/config.hpp"
 #include "common/db.hpp"
+#include "common/idempotency.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "services/matching/ranking.hpp"
@@ -109,7 +110,7 @@ int offer_open_tasks_to_worker(soci::session& s, const std::string& worker_id, c
 SweepResult sweep(db::Database& db, const Settings& cfg, std::int64_t now_ms) {
   SweepResult r;
   r.offers_expired = db.tx([&](soci::session& s) {
-    store::purge_idempotency_keys(s, now_ms - cfg.idempotency_ttl_ms);
+    idempotency::purge(s, now_ms, cfg.idempotency_ttl_ms);
     return store::expire_offers(s, now_ms);
   });
   const auto task_ids =

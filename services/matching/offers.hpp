@@ -5,7 +5,7 @@
 #include <string>
 
 #include "services/matching/engine.hpp"
-#include "services/matching/idempotency.hpp"
+#include "services/matching/outcome.hpp"
 
 namespace soci {
 class session;

@@ -508,30 +508,4 @@ std::vector<AssignmentRow> assignments_of_worker(soci::session& s, const std::st
   return out;
 }
 
-// ---------------------------------------------------------------- idempotency keys
-
-std::optional<StoredResponse> find_idempotency_key(soci::session& s, const std::string& party_id,
-                                                   const std::string& key) {
-  soci::rowset<soci::row> rs = (s.prepare << "SELECT request_hash, status, response FROM idempotency_keys WHERE "
-                                             "party_id = :party AND idem_key = :key",
-                                soci::use(party_id), soci::use(key));
-  for (const auto& r : rs) return StoredResponse{get_str(r, 0), static_cast<int>(get_i64(r, 1)), get_str(r, 2)};
-  return std::nullopt;
-}
-
-void insert_idempotency_key(soci::session& s, const std::string& party_id, const std::string& key,
-                            const StoredResponse& r, std::int64_t now_ms) {
-  const long long now = now_ms;
-  s << "INSERT INTO idempotency_keys (party_id, idem_key, request_hash, status, response, created_at_ms) VALUES "
-       "(:party, :key, :hash, :status, :body, :now)",
-      soci::use(party_id), soci::use(key), soci::use(r.request_hash), soci::use(r.status), soci::use(r.body),
-      soci::use(now);
-}
-
-std::int64_t purge_idempotency_keys(soci::session& s, std::int64_t older_than_ms) {
-  const long long before = older_than_ms;
-  soci::statement st = (s.prepare << "DELETE FROM idempotency_keys WHERE created_at_ms < :before", soci::use(before));
-  return affected(st);
-}
-
 }  // namespace crowd::matching::store

@@ -137,16 +137,4 @@ bool move_assignment(soci::session& s, const std::string& assignment_id, Assignm
 std::vector<AssignmentRow> assignments_of_worker(soci::session& s, const std::string& worker_id,
                                                  const std::string& after_id, int limit);
 
-// ---- idempotency keys ----
-struct StoredResponse {
-  std::string request_hash;
-  int status = 200;
-  std::string body;
-};
-std::optional<StoredResponse> find_idempotency_key(soci::session& s, const std::string& party_id,
-                                                   const std::string& key);
-void insert_idempotency_key(soci::session& s, const std::string& party_id, const std::string& key,
-                            const StoredResponse& r, std::int64_t now_ms);
-std::int64_t purge_idempotency_keys(soci::session& s, std::int64_t older_than_ms);
-
 }  // namespace crowd::matching::store

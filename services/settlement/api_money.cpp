@@ -4,7 +4,7 @@
 #include <map>
 
 #include "common/clock.hpp"
-#include "common/crypto.hpp"
+#include "common/idempotency.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/money.hpp"
@@ -21,20 +21,10 @@ using auth::Role;
 using nlohmann::json;
 
 constexpr std::int64_t kDepositMaxFen = 1'000'000'000'000;  // 10^10 yuan: bounds the sandbox top-up
-constexpr std::size_t kIdempotencyKeyMaxLen = 200;
 constexpr int kStatementMaxTransfers = 10'000;
 
 json money(std::int64_t fen) {
   return crowd::money::to_json(fen);
-}
-
-std::string idempotency_key_of(const http::Request& req) {
-  const std::string key = req.header("idempotency-key");
-  if (key.empty()) throw http::bad_request("the Idempotency-Key header is required for POST /v1/deposits");
-  bool visible = key.size() <= kIdempotencyKeyMaxLen;
-  for (const char c : key) visible = visible && c > 0x20 && c < 0x7f;
-  if (!visible) throw http::bad_request("Idempotency-Key must be 1..200 visible ASCII characters");
-  return key;
 }
 
 json enterprise_balance(soci::session& s, const std::string& enterprise_id) {
@@ -42,30 +32,11 @@ json enterprise_balance(soci::session& s, const std::string& enterprise_id) {
           {"escrow", money(escrow_total_of(s, enterprise_id))}};
 }
 
-// The answer to a key already used: the first response for the same body, 422 for another body.
-http::Response replay_or_refuse(const StoredResponse& prior, const std::string& request_hash) {
-  if (prior.request_hash != request_hash) {
-    throw http::Problem(422, "idempotency-key-reuse", "Idempotency-Key reused with a different request",
-                        "this Idempotency-Key was first used with another body; use a new key for a new deposit");
-  }
-  http::Response replay;
-  replay.status = prior.status;
-  replay.body = prior.body;
-  replay.headers.emplace_back("Idempotent-Replayed", "true");
-  return replay;
-}
-
-// A deposit inside one transaction: replay, refusal of a reused key, or a new deposit. The key is claimed
-// before any money moves, so two concurrent first uses cannot both credit (the second waits for the first
-// and answers from its record).
+// A new deposit inside the transaction that claimed its key (idempotency::run): the key is claimed before
+// any money moves, so two concurrent first uses cannot both credit (the second waits for the first and
+// answers with its response).
 http::Response deposit_once(soci::session& s, const std::string& enterprise_id, const std::string& key,
-                            const std::string& request_hash, std::int64_t amount_fen) {
-  const std::string scope = "POST /v1/deposits " + enterprise_id;
-  if (!claim_idempotent(s, scope, key, request_hash)) {
-    const auto prior = find_idempotent(s, scope, key);
-    if (!prior || prior->status == 0) throw std::logic_error("idempotency key taken but not completed: " + key);
-    return replay_or_refuse(*prior, request_hash);
-  }
+                            std::int64_t amount_fen) {
   DepositRecord d;
   d.id = ids::make("dep");
   d.enterprise_id = enterprise_id;
@@ -85,7 +56,6 @@ http::Response deposit_once(soci::session& s, const std::string& enterprise_id, 
                  {"amount", money(amount_fen)},
                  {"balance", enterprise_balance(s, enterprise_id)},
                  {"created_at", clock::rfc3339(d.created_at_ms)}};
-  complete_idempotent(s, scope, key, 201, out.dump());
   crash_point("settlement.deposit.before_commit");
   return http::Response::json_of(201, out);
 }
@@ -100,13 +70,15 @@ http::Response deposit_once(soci::session& s, const std::string& enterprise_id, 
 // before anything is written. → 201 {deposit_id, status, provider, transfer_id, amount, balance, created_at}.
 http::Response post_deposit(db::Database& db, http::Request& req) {
   const auto& who = http::require_role(req, {Role::enterprise});
-  const std::string key = idempotency_key_of(req);
+  idempotency::Options required;
+  required.required = true;
+  const auto key = idempotency::key_of(req, "POST /v1/deposits " + who.party_id, required);
   const json body = req.json_body();
   http::Fields f(body);
   const std::int64_t amount_fen = f.money_fen("amount", 1, kDepositMaxFen);
   f.done();
-  const std::string request_hash = crypto::sha256_hex(body.dump());  // dump() sorts keys: canonical
-  return db.tx([&](soci::session& s) { return deposit_once(s, who.party_id, key, request_hash, amount_fen); });
+  return idempotency::run(
+      db, key, [&](soci::session& s) { return deposit_once(s, who.party_id, key->key, amount_fen); }, required);
 }
 
 // GET /v1/balances/me — enterprises and workers, their own balances only.

@@ -243,32 +243,4 @@ void insert_deposit(soci::session& s, const DepositRecord& d) {
       soci::use(d.provider), soci::use(d.status), soci::use(d.transfer_id), soci::use(created);
 }
 
-std::optional<StoredResponse> find_idempotent(soci::session& s, const std::string& scope, const std::string& key) {
-  soci::rowset<soci::row> rows =
-      (s.prepare
-           << "SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = :s AND idem_key = :k",
-       soci::use(scope), soci::use(key));
-  for (const auto& r : rows) return StoredResponse{get_str(r, 0), static_cast<int>(get_i64(r, 1)), get_str(r, 2)};
-  return std::nullopt;
-}
-
-bool claim_idempotent(soci::session& s, const std::string& scope, const std::string& key,
-                      const std::string& request_hash) {
-  const long long now = clock::now_ms();
-  soci::statement st =
-      (s.prepare << "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response, "
-                    "created_at_ms) VALUES (:s, :k, :h, 0, '', :now) ON CONFLICT (scope, idem_key) DO NOTHING",
-       soci::use(scope), soci::use(key), soci::use(request_hash), soci::use(now));
-  st.execute(true);
-  return st.get_affected_rows() == 1;
-}
-
-void complete_idempotent(soci::session& s, const std::string& scope, const std::string& key, int status,
-                         const std::string& body) {
-  soci::statement st = (s.prepare << "UPDATE idempotency_keys SET status_code = :st, response = :r "
-                                     "WHERE scope = :s AND idem_key = :k AND status_code = 0",
-                        soci::use(status), soci::use(body), soci::use(scope), soci::use(key));
-  expect_one_row(st, "idempotency key " + key + " was not claimed by this transaction");
-}
-
 }  // namespace crowd::settlement

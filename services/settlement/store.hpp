@@ -1,5 +1,5 @@
 // Rows of the settlement database other than the ledger's own (ledger.hpp): escrows, settlements, IIT
-// year states, deposits, idempotency records. Every function runs inside the caller's session/transaction.
+// year states, deposits. Every function runs inside the caller's session/transaction.
 #pragma once
 
 #include <cstdint>
@@ -85,20 +85,5 @@ struct DepositRecord {
   std::int64_t created_at_ms = 0;
 };
 void insert_deposit(soci::session& s, const DepositRecord& d);
-
-// Idempotency-Key records.
-struct StoredResponse {
-  std::string request_hash;
-  int status = 0;
-  std::string body;
-};
-std::optional<StoredResponse> find_idempotent(soci::session& s, const std::string& scope, const std::string& key);
-// Claims a key for a request before doing its work (INSERT ... ON CONFLICT DO NOTHING): false when the key
-// is taken. On PostgreSQL a concurrent claimant waits for the first one's commit, then sees it taken.
-bool claim_idempotent(soci::session& s, const std::string& scope, const std::string& key,
-                      const std::string& request_hash);
-// Stores the response of a claimed key (same transaction as the work).
-void complete_idempotent(soci::session& s, const std::string& scope, const std::string& key, int status,
-                         const std::string& body);
 
 }  // namespace crowd::settlement

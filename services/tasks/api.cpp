@@ -1,15 +1,13 @@
 #include "services/tasks/api.hpp"
 
 #include <algorithm>
-#include <type_traits>
 
 #include "common/auth.hpp"
 #include "common/clock.hpp"
-#include "common/crypto.hpp"
 #include "common/events.hpp"
+#include "common/idempotency.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
-#include "services/tasks/idempotency.hpp"
 #include "services/tasks/lifecycle.hpp"
 #include "services/tasks/store.hpp"
 #include "services/tasks/task_json.hpp"
@@ -39,29 +37,6 @@ Task new_task(const std::string& enterprise_id, TaskSpec spec, std::int64_t now_
   return t;
 }
 
-// Runs a write that records an Idempotency-Key; when a concurrent request with the same key committed
-// first (primary-key violation), answers as that request did.
-template <class F>
-auto with_key_race(db::Database& db, const std::string& party, const std::string& key, const std::string& hash,
-                   F&& write) -> std::invoke_result_t<F&> {
-  try {
-    return write();
-  } catch (const std::exception& e) {
-    if (key.empty() || !db::is_unique_violation(e)) throw;
-  }
-  auto stored = db.with([&](soci::session& s) { return idem::find(s, party, key); });
-  if (!stored) throw http::conflict("a concurrent request with the same Idempotency-Key failed; retry");
-  return idem::replay(*stored, hash);
-}
-
-std::optional<Response> replay_if_known(db::Database& db, const std::string& party, const std::string& key,
-                                        const std::string& hash) {
-  if (key.empty()) return std::nullopt;
-  auto stored = db.with([&](soci::session& s) { return idem::find(s, party, key); });
-  if (!stored) return std::nullopt;
-  return idem::replay(*stored, hash);
-}
-
 // Location of the task a POST answered with (this request's, or the first one's when replayed).
 Response with_location(Response r) {
   const json body = json::parse(r.body, nullptr, false);
@@ -69,20 +44,6 @@ Response with_location(Response r) {
     r.headers.emplace_back("Location", "/v1/tasks/" + body["id"].get<std::string>());
   }
   return r;
-}
-
-std::string encode_cursor(const std::string& id) {
-  return crypto::base64url_encode(id);
-}
-
-std::optional<std::string> decode_cursor(const std::string& cursor) {
-  try {
-    std::string id = crypto::base64url_decode(cursor);
-    if (ids::looks_like(id, "tsk")) return id;
-  } catch (const std::exception&) {
-    // An edited or foreign cursor: reported as a field error below.
-  }
-  return std::nullopt;
 }
 
 // The query of GET /v1/tasks for this caller; every bad parameter is reported at once (422).
@@ -108,7 +69,7 @@ store::ListQuery list_query(const Request& req, const auth::Principal& who) {
     q.category = *cat;
   }
   if (!page.cursor.empty()) {
-    auto before = decode_cursor(page.cursor);
+    auto before = http::decode_cursor(page.cursor, "tsk");
     if (!before) errors.push_back({"cursor", "is not a valid cursor"});
     q.before_id = before.value_or("~");
   }
@@ -125,24 +86,23 @@ store::ListQuery list_query(const Request& req, const auth::Principal& who) {
 Response Api::post_task(Request& req) {
   const auth::Principal& who = http::require_role(req, {Role::enterprise});
   const json body = req.json_body();
-  const std::string key = idem::key_of(req);
-  const std::string hash = idem::request_hash("POST", "/v1/tasks", body.dump());
-  if (auto replayed = replay_if_known(db_, who.party_id, key, hash)) return with_location(std::move(*replayed));
+  const auto key = idempotency::key_of(req, who.party_id);
+  // A retry is answered before validation, so it gets the first response even if a rule (the deadline)
+  // would now refuse the same body.
+  if (key) {
+    auto replayed = db_.with([&](soci::session& s) { return idempotency::lookup(s, *key); });
+    if (replayed) return with_location(std::move(*replayed));
+  }
 
   const std::int64_t now = clock::now_ms();
   SpecResult v = validate_task_spec(body, now);
   if (!v.spec) throw http::invalid(v.errors);
-  Task t = new_task(who.party_id, std::move(*v.spec), now);
-  const json view = owner_view(t);
-  Response resp = with_key_race(db_, who.party_id, key, hash, [&] {
-    db_.tx([&](soci::session& s) {
-      store::insert(s, t);
-      events::publish(s, "task.created", t.id, event_data(Emit::created, t), req.request_id);
-      if (!key.empty()) idem::save(s, who.party_id, key, hash, 202, view.dump(), now);
-    });
-    return Response::json_of(202, view);
-  });
-  return with_location(std::move(resp));
+  const Task t = new_task(who.party_id, std::move(*v.spec), now);
+  return with_location(idempotency::run(db_, key, [&](soci::session& s) {
+    store::insert(s, t);
+    events::publish(s, "task.created", t.id, event_data(Emit::created, t), req.request_id);
+    return Response::json_of(202, owner_view(t));
+  }));
 }
 
 // GET /v1/tasks/{id}. Who: the owner enterprise and operators (full view); workers while the task is open
@@ -176,7 +136,7 @@ Response Api::list_tasks(Request& req) {
   if (more) rows.pop_back();
   json items = json::array();
   for (const Task& t : rows) items.push_back(who.role == Role::worker ? worker_view(t) : owner_view(t));
-  json next = more ? json(encode_cursor(rows.back().id)) : json(nullptr);
+  json next = more ? json(http::encode_cursor(rows.back().id)) : json(nullptr);
   return Response::json_of(200, {{"items", items}, {"next_cursor", next}});
 }
 
@@ -188,13 +148,12 @@ Response Api::list_tasks(Request& req) {
 Response Api::cancel_task(Request& req) {
   const auth::Principal& who = http::require_role(req, {Role::enterprise});
   const std::string id = req.param("id");
-  const std::string key = idem::key_of(req);
-  const std::string hash = idem::request_hash("POST", "/v1/tasks/" + id + "/cancel", "");
-  if (auto replayed = replay_if_known(db_, who.party_id, key, hash)) return *replayed;
+  const auto key = idempotency::key_of(req, who.party_id);
+  struct Raced {};  // the task changed between read and conditional update: run again on a fresh read
 
   for (int attempt = 0; attempt < kCancelAttemptsMax; ++attempt) {
-    std::optional<Response> done = with_key_race(db_, who.party_id, key, hash, [&]() -> std::optional<Response> {
-      return db_.tx([&](soci::session& s) -> std::optional<Response> {
+    try {
+      return idempotency::run(db_, key, [&](soci::session& s) {
         std::optional<Task> t = store::find(s, id);
         if (!t || t->enterprise_id != who.party_id) throw http::not_found("no task " + id);
         const CancelDecision d = on_cancel(t->progress);
@@ -204,24 +163,20 @@ Response Api::cancel_task(Request& req) {
           p.extra["task_status"] = status_name(t->progress.status);
           throw p;
         }
-        const std::int64_t now = clock::now_ms();
-        if (!store::apply(s, *t, d.step, false, now, req.request_id)) return std::nullopt;
-        const int status = d.kind == CancelKind::cancelled_now ? 200 : 202;
-        const json view = owner_view(*t);
-        if (!key.empty()) idem::save(s, who.party_id, key, hash, status, view.dump(), now);
-        return Response::json_of(status, view);
+        if (!store::apply(s, *t, d.step, false, clock::now_ms(), req.request_id)) throw Raced{};
+        return Response::json_of(d.kind == CancelKind::cancelled_now ? 200 : 202, owner_view(*t));
       });
-    });
-    if (done) return *done;
+    } catch (const Raced&) {
+      // rolled back; next attempt
+    }
   }
   throw http::conflict("the task changed while it was being cancelled; retry");
 }
 
 void Api::purge_idempotency_keys() {
-  const std::int64_t n = db_.tx([](soci::session& s) { return idem::purge(s, clock::now_ms()); });
+  const std::int64_t n = idempotency::purge(db_, clock::now_ms());
   if (n > 0) log::info("idempotency keys purged", {{"count", n}});
 }
-
 void register_routes(http::Router& router, Api& api) {
   router.post("/v1/tasks", [&api](Request& r) { return api.post_task(r); });
   router.get("/v1/tasks", [&api](Request& r) { return api.list_tasks(r); });

@@ -90,18 +90,13 @@ CREATE TABLE pii_access_audit (
 );
 CREATE INDEX pii_access_audit_worker ON pii_access_audit (worker_id, accessed_at_ms);
 
--- Idempotency-Key replay store. scope is the caller (party id, or "public:" + route for unauthenticated
--- calls); request_hmac keys the method, path and body; response_sealed is the first response body, sealed
--- because it may hold a secret shown once (an API key).
-CREATE TABLE idempotency_keys (
-  scope TEXT NOT NULL,
-  idem_key TEXT NOT NULL,
-  request_hmac TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  response_sealed TEXT NOT NULL,
-  created_at_ms BIGINT NOT NULL,
-  PRIMARY KEY (scope, idem_key)
-);
+-- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of the registrations
+-- and POST /v1/api-keys. scope is the caller (party id, or "public:" + route for unauthenticated calls);
+-- request_hash is keyed (an HMAC: bodies hold personal data and passwords); response is sealed because it
+-- may hold a secret shown once (an API key).
+CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
+                               PRIMARY KEY (scope, idem_key));
 CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);
 
 -- The kit's tables (schemas/sql/README.md).

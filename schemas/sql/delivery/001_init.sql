@@ -7,17 +7,11 @@ CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NO
 CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
 CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);
 
--- Idempotency-Key of a client write: the first successful response, replayed for the same key and body.
--- Scoped per party (a key only means something to the client that made it up). Purged after a day.
-CREATE TABLE idempotency_keys (
-  party_id      TEXT NOT NULL,
-  idem_key      TEXT NOT NULL,
-  request_hash  TEXT NOT NULL,   -- SHA-256 of method, route and canonical body
-  status        INTEGER NOT NULL,
-  response      TEXT NOT NULL,
-  created_at_ms BIGINT NOT NULL,
-  PRIMARY KEY (party_id, idem_key)
-);
+-- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of submissions (scope:
+-- the worker) and reviews (scope: the enterprise). Purged after a day.
+CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
+                               PRIMARY KEY (scope, idem_key));
 CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);
 
 -- Assignments learnt from matching's assignment.created (one row per event; the primary key keeps a

@@ -99,15 +99,9 @@ CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NO
 CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
 CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);
 
--- Idempotency-Key of PUT /v1/me/availability and POST /v1/offers/{id}/accept|decline: the first
--- successful response per (party, key), replayed for the same request, refused (422) for another.
-CREATE TABLE idempotency_keys (
-  party_id TEXT NOT NULL,
-  idem_key TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  response TEXT NOT NULL,
-  created_at_ms BIGINT NOT NULL,
-  PRIMARY KEY (party_id, idem_key)
-);
-CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at_ms);
+-- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of
+-- PUT /v1/me/availability and POST /v1/offers/{id}/accept|decline; scope is the worker.
+CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
+                               PRIMARY KEY (scope, idem_key));
+CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);

@@ -58,18 +58,12 @@ CREATE TABLE task_assignments (
 CREATE INDEX task_assignments_task ON task_assignments (task_id);
 CREATE INDEX task_assignments_worker ON task_assignments (worker_id, task_id);
 
--- Idempotency-Key records: per party, the key, the SHA-256 of the request (method, path, canonical body)
--- and the first successful response, written in the transaction of the effect. Kept 24 hours.
-CREATE TABLE idempotency_keys (
-  party_id TEXT NOT NULL,
-  idem_key TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  response TEXT NOT NULL,
-  created_at_ms BIGINT NOT NULL,
-  PRIMARY KEY (party_id, idem_key)
-);
-CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at_ms);
+-- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of POST /v1/tasks and
+-- POST /v1/tasks/{id}/cancel; scope is the enterprise. Kept 24 hours.
+CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
+                               PRIMARY KEY (scope, idem_key));
+CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);
 
 -- The kit's outbox and inbox (schemas/sql/README.md).
 CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,
