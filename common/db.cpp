@@ -180,6 +180,14 @@ void Database::begin(soci::session& s) {
   s << (backend_ == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
+void Database::begin_read(soci::session& s) {
+  if (backend_ == Backend::sqlite) {
+    s << "BEGIN";
+  } else {
+    s << "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  }
+}
+
 void Database::commit(soci::session& s) {
   s << "COMMIT";
 }

@@ -62,6 +62,28 @@ class Database {
     }
   }
 
+  // Runs fn in a read-only snapshot: a deferred BEGIN on SQLite (WAL readers never wait for writers and
+  // take no write lock), REPEATABLE READ on PostgreSQL. Rolled back at the end: fn must not write.
+  template <class F>
+  auto read(F&& fn) {
+    Lease lease(*this);
+    soci::session& s = lease.session();
+    begin_read(s);
+    try {
+      if constexpr (std::is_void_v<decltype(fn(s))>) {
+        fn(s);
+        rollback(s);
+      } else {
+        auto result = fn(s);
+        rollback(s);
+        return result;
+      }
+    } catch (...) {
+      rollback(s);
+      throw;
+    }
+  }
+
   // Applies migrations not yet recorded in schema_migrations, each in its own transaction.
   void migrate(const std::vector<Migration>& migrations);
   bool ping();  // for /readyz
@@ -78,6 +100,7 @@ class Database {
     std::size_t pos_;
   };
   void begin(soci::session& s);
+  void begin_read(soci::session& s);
   void commit(soci::session& s);
   void rollback(soci::session& s) noexcept;
 

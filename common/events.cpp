@@ -53,6 +53,7 @@ std::string first_line(const std::string& text) {
 struct Outcome {
   std::vector<std::pair<redis::StreamEntry, std::string>> dead;  // entry, reason
   std::vector<std::pair<std::string, std::string>> acks;         // stream, entry id
+  int transient_failures = 0;
 };
 
 std::optional<Event> parse_event(const redis::StreamEntry& entry) {
@@ -66,7 +67,14 @@ std::optional<Event> parse_event(const redis::StreamEntry& entry) {
 // Applies one entry: the handler's effect and the inbox row commit together, so a redelivery after a
 // crash between commit and XACK is recognised and only acknowledged. A handler that throws rolls back
 // both and leaves the entry pending for reclaim_once.
-void handle_entry(db::Database& db, const Subscriptions& subs, const redis::StreamEntry& entry, Outcome& out) {
+// Applies one entry: the handler's effect and the inbox row commit together, so a redelivery after a
+// crash between commit and XACK is recognised and only acknowledged. A handler that throws rolls back
+// both and leaves the entry pending for reclaim_once. Only a refusal (the event breaks the contract:
+// retrying cannot help) counts towards dead-lettering, once the entry has been delivered max_deliveries
+// times; any other failure (database or network trouble) is retried for as long as it lasts, so an
+// outage never parks money events.
+void handle_entry(db::Database& db, const Subscriptions& subs, const redis::StreamEntry& entry,
+                  std::int64_t deliveries, const ConsumerOptions& opt, Outcome& out) {
   std::optional<Event> ev = parse_event(entry);
   if (!ev) {
     out.dead.emplace_back(entry, "unparseable");
@@ -82,6 +90,7 @@ void handle_entry(db::Database& db, const Subscriptions& subs, const redis::Stre
     return;
   }
   std::string error;
+  bool refused = false;
   try {
     db.tx([&](soci::session& s) {
       if (inbox_claim(s, ev->id, ev->type)) (*handler)(s, *ev);
@@ -92,12 +101,23 @@ void handle_entry(db::Database& db, const Subscriptions& subs, const redis::Stre
     return;
   } catch (const std::exception& e) {
     error = first_line(e.what());
+    refused = is_refusal(e);
   } catch (...) {
     error = "unknown exception";
   }
-  log::warn(
-      "event handler failed; the entry stays pending",
-      {{"event_id", ev->id}, {"type", ev->type}, {"stream", entry.stream}, {"entry_id", entry.id}, {"error", error}});
+  if (refused && deliveries >= opt.max_deliveries) {
+    out.dead.emplace_back(entry, "refused: " + error);
+    return;
+  }
+  if (!refused) ++out.transient_failures;
+  log::warn(refused ? "event refused; the entry stays pending until it is retried or dead-lettered"
+                    : "event handler failed; the entry stays pending and is retried",
+            {{"event_id", ev->id},
+             {"type", ev->type},
+             {"stream", entry.stream},
+             {"entry_id", entry.id},
+             {"deliveries", deliveries},
+             {"error", error}});
 }
 
 // Copies dead entries to "dead:GROUP" (original fields plus stream, id, reason) and moves those copied
@@ -231,6 +251,11 @@ const Handler* Subscriptions::find(const std::string& type) const {
   return it == handlers_.end() ? nullptr : &it->second;
 }
 
+bool is_refusal(const std::exception& e) {
+  return dynamic_cast<const Refusal*>(&e) != nullptr || dynamic_cast<const std::logic_error*>(&e) != nullptr ||
+         dynamic_cast<const nlohmann::json::exception*>(&e) != nullptr;
+}
+
 bool inbox_claim(soci::session& s, const std::string& event_id, const std::string& type) {
   const std::int64_t now = clock::now_ms();
   soci::statement st = (s.prepare << "INSERT INTO inbox (event_id, type, processed_at_ms) VALUES (:id, :type, :at) "
@@ -296,46 +321,38 @@ int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& su
   std::vector<redis::StreamEntry> entries =
       redis.read_group(opt.group, opt.consumer, subs.streams(), opt.batch, opt.block_ms);
   Outcome out;
-  for (const redis::StreamEntry& e : entries) handle_entry(db, subs, e, out);
+  for (const redis::StreamEntry& e : entries) handle_entry(db, subs, e, 1, opt, out);
   finish(redis, opt.group, out);
+  if (out.transient_failures > 0) throw TransientFailure(out.transient_failures);
   return static_cast<int>(entries.size());
 }
 
 namespace {
 
-// Dead-letters the idle entries of one stream that were delivered max_deliveries times or more.
-int dead_letter_exhausted(redis::Client& redis, const std::string& stream, const ConsumerOptions& opt) {
-  Outcome out;
-  int handled = 0;
-  for (const auto& [id, deliveries] : redis.pending_idle(stream, opt.group, opt.claim_idle_ms, opt.batch)) {
-    if (deliveries < opt.max_deliveries) continue;
-    ++handled;
-    if (auto entry = redis.entry(stream, id)) {
-      out.dead.emplace_back(std::move(*entry), "max_deliveries");
-    } else {
-      out.acks.emplace_back(stream, id);  // deleted from the stream: nothing left to copy
-    }
-  }
-  finish(redis, opt.group, out);
-  return handled;
-}
-
 }  // namespace
 
 // Contract: run by every instance now and then; XAUTOCLAIM hands each idle entry to one claimer, and the
-// inbox makes a second application harmless anyway.
+// inbox makes a second application harmless anyway. The delivery counts come from XPENDING just before
+// the claim (which adds one).
 int reclaim_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt) {
   int handled = 0;
+  int transient = 0;
   for (const std::string& stream : subs.streams()) {
-    // First, so that exhausted entries are acknowledged before XAUTOCLAIM could hand them out again.
-    handled += dead_letter_exhausted(redis, stream, opt);
+    std::map<std::string, std::int64_t> deliveries;
+    for (const auto& [id, n] : redis.pending_idle(stream, opt.group, opt.claim_idle_ms, opt.batch)) deliveries[id] = n;
+    if (deliveries.empty()) continue;
     std::vector<redis::StreamEntry> entries =
         redis.autoclaim(stream, opt.group, opt.consumer, opt.claim_idle_ms, opt.batch);
     Outcome out;
-    for (const redis::StreamEntry& e : entries) handle_entry(db, subs, e, out);
+    for (const redis::StreamEntry& e : entries) {
+      auto it = deliveries.find(e.id);
+      handle_entry(db, subs, e, it == deliveries.end() ? 1 : it->second + 1, opt, out);
+    }
     finish(redis, opt.group, out);
     handled += static_cast<int>(entries.size());
+    transient += out.transient_failures;
   }
+  if (transient > 0) throw TransientFailure(transient);
   return handled;
 }
 

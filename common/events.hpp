@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,26 @@ std::string publish(soci::session& s, const std::string& type, const std::string
                     const std::string& trace_id = {});
 void set_producer(const std::string& service_name);
 const std::string& producer();
+
+// Thrown by a handler when the event breaks the contract (missing data, amounts that contradict the
+// state): retrying cannot help, so after max_deliveries deliveries the entry is dead-lettered for an
+// operator. std::logic_error (std::invalid_argument ...) and JSON type errors count as refusals too.
+// Every other exception (database busy or down, Redis trouble) is transient: the entry is retried for as
+// long as it takes and never dead-lettered, so an outage cannot park a payment.
+class Refusal : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+bool is_refusal(const std::exception& e);
+
+// consume_once / reclaim_once throw this after finishing their batch when some entries failed for a
+// transient reason, so that the loop backs off instead of spinning on a sick database.
+class TransientFailure : public std::runtime_error {
+ public:
+  explicit TransientFailure(int count)
+      : std::runtime_error(std::to_string(count) + " event(s) failed for a transient reason"), count(count) {}
+  int count;
+};
 
 using Handler = std::function<void(soci::session&, const Event&)>;
 
@@ -90,9 +111,9 @@ void ensure_groups(redis::Client& redis, const Subscriptions& subs, const Consum
 // inbox, XACKs the applied and the duplicates. A handler that throws leaves its entry pending (retried
 // through reclaim_once). Returns how many entries were read.
 int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
-// Dead-letters entries idle at least claim_idle_ms and delivered max_deliveries times or more (XADD to
-// "dead:GROUP" with the original fields plus stream/id/reason, then XACK); claims the rest of the idle
-// entries with XAUTOCLAIM and applies them as consume_once does. Returns how many were handled.
+// Claims entries idle at least claim_idle_ms with XAUTOCLAIM and applies them as consume_once does; a
+// refused entry delivered max_deliveries times or more is copied to "dead:GROUP" (original fields plus
+// stream/id/reason) and acknowledged. Returns how many were handled.
 int reclaim_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
 // Entries of the group not yet delivered plus pending ones, summed over the subscribed streams
 // (XINFO GROUPS lag + pending), for /metrics.

@@ -222,7 +222,8 @@ TEST_CASE("a failing handler rolls back, leaves the entry pending, and reclaim_o
     w.publish_one("task.opened", "tsk_1");
     crowd::events::relay_once(*w.db, *w.redis, 10);
 
-    CHECK(crowd::events::consume_once(*w.db, *w.redis, subs, opt) == 1);
+    // The batch finishes, then the transient failure is reported so that the loop backs off.
+    CHECK_THROWS_AS(crowd::events::consume_once(*w.db, *w.redis, subs, opt), crowd::events::TransientFailure);
     CHECK(attempts == 1);
     CHECK(w.count("SELECT COUNT(*) FROM effects") == 0);
     CHECK(w.count("SELECT COUNT(*) FROM inbox") == 0);
@@ -239,13 +240,13 @@ TEST_CASE("a failing handler rolls back, leaves the entry pending, and reclaim_o
   }
 }
 
-TEST_CASE("after max_deliveries failed attempts the entry is dead-lettered and acknowledged") {
+TEST_CASE("a refused entry is dead-lettered and acknowledged on its max_deliveries-th delivery") {
   World w("");
   int attempts = 0;
   Subscriptions subs;
   subs.on("tests", "task.opened", [&](soci::session&, const Event&) {
     ++attempts;
-    throw std::runtime_error("permanent");
+    throw crowd::events::Refusal("permanent");
   });
   ConsumerOptions opt = options();  // max_deliveries = 3
   crowd::events::ensure_groups(*w.redis, subs, opt);
@@ -254,10 +255,9 @@ TEST_CASE("after max_deliveries failed attempts the entry is dead-lettered and a
 
   crowd::events::consume_once(*w.db, *w.redis, subs, opt);  // delivery 1
   crowd::events::reclaim_once(*w.db, *w.redis, subs, opt);  // delivery 2
-  crowd::events::reclaim_once(*w.db, *w.redis, subs, opt);  // delivery 3
-  CHECK(attempts == 3);
+  CHECK(attempts == 2);
   CHECK(w.xlen("dead:consumer") == 0);
-  CHECK(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt) == 1);  // delivered 3 times: dead
+  CHECK(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt) == 1);  // delivery 3, refused again: dead
   CHECK(attempts == 3);
   CHECK(w.pending("events:tests", "consumer") == 0);
   REQUIRE(w.xlen("dead:consumer") == 1);
@@ -268,8 +268,34 @@ TEST_CASE("after max_deliveries failed attempts the entry is dead-lettered and a
   CHECK(Event::from_envelope(nlohmann::json::parse(entry.field("event"))).id == id);
   CHECK(entry.field("stream") == "events:tests");
   CHECK_FALSE(entry.field("id").empty());
-  CHECK(entry.field("reason") == "max_deliveries");
+  CHECK(entry.field("reason") == "refused: permanent");
   CHECK(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt) == 0);
+  CHECK(attempts == 3);
+}
+
+TEST_CASE("a transient failure is retried past max_deliveries and never dead-lettered") {
+  World w("");
+  int attempts = 0;
+  Subscriptions subs;
+  subs.on("tests", "task.opened", [&](soci::session& s, const Event& e) {
+    if (++attempts <= 5) throw std::runtime_error("database is locked");
+    record_effect(s, e);
+  });
+  ConsumerOptions opt = options();  // max_deliveries = 3
+  crowd::events::ensure_groups(*w.redis, subs, opt);
+  w.publish_one("task.opened", "tsk_1");
+  crowd::events::relay_once(*w.db, *w.redis, 10);
+
+  CHECK_THROWS_AS(crowd::events::consume_once(*w.db, *w.redis, subs, opt), crowd::events::TransientFailure);
+  for (int i = 0; i < 4; ++i)
+    CHECK_THROWS_AS(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt), crowd::events::TransientFailure);
+  CHECK(attempts == 5);
+  CHECK(w.xlen("dead:consumer") == 0);
+  CHECK(w.pending("events:tests", "consumer") == 1);
+  CHECK(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt) == 1);  // the database is back
+  CHECK(w.count("SELECT COUNT(*) FROM effects") == 1);
+  CHECK(w.pending("events:tests", "consumer") == 0);
+  CHECK(w.xlen("dead:consumer") == 0);
 }
 
 TEST_CASE("unparseable and too-new entries are dead-lettered at once; unknown types are acked unapplied") {

@@ -34,6 +34,9 @@ json Request::json_body() const {
   if (!base.empty() && base != "application/json" && !(base.size() > 5 && base.ends_with("+json")))
     throw Problem(415, "unsupported-media-type", "Unsupported media type", "the body must be application/json");
   if (body.empty()) throw Problem(400, "malformed-json", "Malformed JSON", "the request body is empty");
+  if (!json_nesting_within(body, kMaxJsonDepth))
+    throw Problem(400, "malformed-json", "Malformed JSON",
+                  "the request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded())
     throw Problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON");
@@ -53,6 +56,32 @@ Response Response::no_content() {
   r.status = 204;
   r.content_type.clear();
   return r;
+}
+
+bool json_nesting_within(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------- Problems

@@ -112,6 +112,12 @@ class Fields {
   std::vector<FieldError> errors_;
 };
 
+// True when no array or object in the JSON text nests deeper than max_depth (strings are skipped).
+// Deeply nested documents are refused before parsing: serialising them recurses and could overflow the
+// stack of a worker thread.
+bool json_nesting_within(std::string_view text, int max_depth);
+inline constexpr int kMaxJsonDepth = 64;
+
 using Handler = std::function<Response(Request&)>;
 
 // Routes by method and path pattern; "{name}" segments bind path parameters.

@@ -108,3 +108,18 @@ TEST_CASE("cursors round-trip an id and refuse edited or foreign ones") {
   CHECK_FALSE(decode_cursor("!!", "tsk").has_value());
   CHECK_FALSE(decode_cursor(encode_cursor("tsk_not-an-id"), "tsk").has_value());
 }
+
+TEST_CASE("deeply nested bodies are refused before parsing") {
+  Request req;
+  req.headers["content-type"] = "application/json";
+  req.body = std::string(100000, '[') + std::string(100000, ']');
+  try {
+    req.json_body();
+    FAIL("expected 400");
+  } catch (const Problem& p) {
+    CHECK(p.status == 400);
+  }
+  CHECK(json_nesting_within(R"({"a":[{"b":"[[[[[[[[["}]})", 3));
+  CHECK_FALSE(json_nesting_within(R"({"a":[{"b":[[]]}]})", 4));
+  CHECK(json_nesting_within(R"({"s":"\"{{{{"})", 1));
+}

@@ -72,6 +72,8 @@ std::optional<std::string> header_of(const http::Request& req, bool required) {
 }
 
 std::string canonical_body(std::string_view body) {
+  // Too deep to re-serialise safely: the handler refuses such a body anyway; hash its bytes.
+  if (!http::json_nesting_within(body, http::kMaxJsonDepth)) return std::string(body);
   const auto parsed = nlohmann::json::parse(body, nullptr, false);
   return parsed.is_discarded() ? std::string(body) : parsed.dump();  // dump(): compact, keys sorted
 }

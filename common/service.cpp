@@ -216,6 +216,7 @@ void Service::start_loops() {
       redis::Client redis(redis::Endpoint::from_url(cfg_.redis_url), std::chrono::milliseconds(cfg_.event_block_ms + 3000));
       bool groups_ready = false;
       auto last_reclaim = std::chrono::steady_clock::now() - std::chrono::hours(1);
+      std::int64_t transient_backoff_ms = 0;
       while (!im.stopping) {
         try {
           if (!groups_ready) {
@@ -231,6 +232,13 @@ void Service::start_loops() {
             im.metrics.set_gauge("crowd_stream_lag", "Entries of subscribed streams not yet processed by this group.",
                                  static_cast<double>(events::lag(redis, subs_, opt)));
           }
+          transient_backoff_ms = 0;
+        } catch (const events::TransientFailure& e) {
+          // The database (most likely) is in trouble: back off, up to 5 s, and try the same entries again.
+          transient_backoff_ms = std::min<std::int64_t>(std::max<std::int64_t>(transient_backoff_ms * 2, 100), 5000);
+          im.metrics.count("crowd_events_transient_failures_total", "Event applications that failed transiently.",
+                           e.count);
+          im.sleep_for(std::chrono::milliseconds(transient_backoff_ms));
         } catch (const std::exception& e) {
           log::warn("consumer failed", {{"error", e.what()}});
           groups_ready = false;

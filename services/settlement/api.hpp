@@ -25,10 +25,7 @@ nlohmann::json settlement_json(const SettlementRecord& r, bool with_tax);
 // write transaction already is one), for endpoints that add up several queries.
 template <class F>
 auto read_consistent(db::Database& db, F&& fn) {
-  return db.tx([&](soci::session& s) {
-    if (db.backend() == db::Backend::postgresql) s << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
-    return fn(s);
-  });
+  return db.read([&](soci::session& s) { return fn(s); });
 }
 
 }  // namespace crowd::settlement
