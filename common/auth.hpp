@@ -10,7 +10,7 @@ namespace crowd::auth {
 
 enum class Role { enterprise, worker, operator_, integration };
 
-std::string role_name(Role r);                          // "enterprise", "worker", "operator", "integration"
+std::string role_name(Role r);  // "enterprise", "worker", "operator", "integration"
 std::optional<Role> role_from(const std::string& name);
 
 struct Principal {

@@ -16,10 +16,10 @@ TEST_CASE("tokens verify, expire and refuse tampering") {
   REQUIRE(v);
   CHECK(v->party_id == "ent_1");
   CHECK(v->role == auth::Role::enterprise);
-  CHECK_FALSE(auth::verify_token(secret, t, 5000));              // expired
+  CHECK_FALSE(auth::verify_token(secret, t, 5000));                // expired
   CHECK_FALSE(auth::verify_token(std::string(40, 'x'), t, 2000));  // other secret
-  auto forged = crypto::base64url_encode(R"({"sub":"ent_2","role":"operator","iat":1000,"exp":5000})") +
-                t.substr(t.find('.'));
+  auto forged =
+      crypto::base64url_encode(R"({"sub":"ent_2","role":"operator","iat":1000,"exp":5000})") + t.substr(t.find('.'));
   CHECK_FALSE(auth::verify_token(secret, forged, 2000));
   CHECK_FALSE(auth::verify_token(secret, "garbage", 2000));
 }

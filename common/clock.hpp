@@ -10,8 +10,8 @@
 namespace crowd::clock {
 
 std::int64_t now_ms();
-void init_from_env();  // reads CROWD_CLOCK_FILE; called by Service at start
-std::string rfc3339(std::int64_t ms);                           // "2026-11-22T08:00:00.123Z"
+void init_from_env();                                             // reads CROWD_CLOCK_FILE; called by Service at start
+std::string rfc3339(std::int64_t ms);                             // "2026-11-22T08:00:00.123Z"
 std::optional<std::int64_t> parse_rfc3339(const std::string& s);  // accepts Z or +hh:mm offsets
 // Calendar parts in China Standard Time (UTC+8), which decides tax months and invoice dates.
 struct YearMonth {

@@ -12,27 +12,27 @@ std::int64_t env_int(const char* name, std::int64_t def);
 bool env_bool(const char* name, bool def);
 
 struct ServiceConfig {
-  std::string service;              // "tasks"
-  std::string host = "127.0.0.1";   // CROWD_HTTP_HOST
-  int port = 0;                     // CROWD_HTTP_PORT (default per service)
-  int workers = 4;                  // CROWD_WORKERS: blocking pool for handlers, SOCI and hiredis
-  std::string data_dir = "data";    // CROWD_DATA_DIR
-  std::string db_url;               // CROWD_DB_URL (default sqlite3://db=DATA_DIR/SERVICE.db timeout=5)
+  std::string service;             // "tasks"
+  std::string host = "127.0.0.1";  // CROWD_HTTP_HOST
+  int port = 0;                    // CROWD_HTTP_PORT (default per service)
+  int workers = 4;                 // CROWD_WORKERS: blocking pool for handlers, SOCI and hiredis
+  std::string data_dir = "data";   // CROWD_DATA_DIR
+  std::string db_url;              // CROWD_DB_URL (default sqlite3://db=DATA_DIR/SERVICE.db timeout=5)
   std::string redis_url = "redis://127.0.0.1:6379";  // CROWD_REDIS_URL
-  std::string token_secret;         // CROWD_TOKEN_SECRET (required)
-  std::int64_t token_ttl_s = 3600;  // CROWD_TOKEN_TTL_S
-  std::size_t body_limit_bytes = 1 << 20;  // CROWD_BODY_LIMIT_BYTES
-  std::int64_t header_timeout_ms = 10000;  // CROWD_HEADER_TIMEOUT_MS: whole request must arrive in it
-  std::int64_t idle_timeout_ms = 30000;    // CROWD_IDLE_TIMEOUT_MS: keep-alive connection idle limit
-  std::int64_t handler_timeout_ms = 15000; // CROWD_HANDLER_TIMEOUT_MS (reported, not enforced mid-call)
-  int max_connections = 1024;              // CROWD_MAX_CONNECTIONS
-  std::string consumer_name;               // CROWD_CONSUMER_NAME (default SERVICE-HOST-PID)
-  int event_batch = 100;                   // CROWD_EVENT_BATCH: COUNT of XREADGROUP and outbox batch
-  int event_block_ms = 500;                // CROWD_EVENT_BLOCK_MS (below the Redis read timeout)
-  int max_deliveries = 5;                  // CROWD_MAX_DELIVERIES before dead-lettering
-  std::int64_t claim_idle_ms = 15000;      // CROWD_CLAIM_IDLE_MS: pending this long → claimed
-  std::int64_t shutdown_grace_ms = 10000;  // CROWD_SHUTDOWN_GRACE_MS
-  std::string log_level = "info";          // CROWD_LOG_LEVEL
+  std::string token_secret;                          // CROWD_TOKEN_SECRET (required)
+  std::int64_t token_ttl_s = 3600;                   // CROWD_TOKEN_TTL_S
+  std::size_t body_limit_bytes = 1 << 20;            // CROWD_BODY_LIMIT_BYTES
+  std::int64_t header_timeout_ms = 10000;            // CROWD_HEADER_TIMEOUT_MS: whole request must arrive in it
+  std::int64_t idle_timeout_ms = 30000;              // CROWD_IDLE_TIMEOUT_MS: keep-alive connection idle limit
+  std::int64_t handler_timeout_ms = 15000;           // CROWD_HANDLER_TIMEOUT_MS (reported, not enforced mid-call)
+  int max_connections = 1024;                        // CROWD_MAX_CONNECTIONS
+  std::string consumer_name;                         // CROWD_CONSUMER_NAME (default SERVICE-HOST-PID)
+  int event_batch = 100;                             // CROWD_EVENT_BATCH: COUNT of XREADGROUP and outbox batch
+  int event_block_ms = 500;                          // CROWD_EVENT_BLOCK_MS (below the Redis read timeout)
+  int max_deliveries = 5;                            // CROWD_MAX_DELIVERIES before dead-lettering
+  std::int64_t claim_idle_ms = 15000;                // CROWD_CLAIM_IDLE_MS: pending this long → claimed
+  std::int64_t shutdown_grace_ms = 10000;            // CROWD_SHUTDOWN_GRACE_MS
+  std::string log_level = "info";                    // CROWD_LOG_LEVEL
 
   static ServiceConfig from_env(const std::string& service, int default_port);
 };

@@ -23,7 +23,9 @@ struct SodiumInit {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   }
 };
-void ensure_sodium() { static SodiumInit once; }
+void ensure_sodium() {
+  static SodiumInit once;
+}
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
@@ -81,15 +83,15 @@ bool equal_constant_time(std::string_view a, std::string_view b) {
 std::string seal(std::string_view key, std::string_view plaintext) {
   ensure_sodium();
   if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) throw std::invalid_argument("seal: key size");
-  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() +
-                      crypto_aead_xchacha20poly1305_ietf_ABYTES,
-                  '\0');
+  std::string out(
+      crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+      '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
   randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long clen = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen,
-                                             reinterpret_cast<const unsigned char*>(plaintext.data()),
-                                             plaintext.size(), nullptr, 0, nullptr, nonce,
+                                             reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                                             nullptr, 0, nullptr, nonce,
                                              reinterpret_cast<const unsigned char*>(key.data()));
   out.resize(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + clen);
   return base64url_encode(out);
@@ -104,10 +106,10 @@ std::string open(std::string_view key, std::string_view sealed) {
   auto* nonce = reinterpret_cast<const unsigned char*>(raw.data());
   std::string out(raw.size(), '\0');
   unsigned long long mlen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(out.data()), &mlen, nullptr,
-          nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, raw.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-          nullptr, 0, nonce, reinterpret_cast<const unsigned char*>(key.data())) != 0)
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &mlen, nullptr,
+                                                 nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                 raw.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, nullptr, 0,
+                                                 nonce, reinterpret_cast<const unsigned char*>(key.data())) != 0)
     throw std::invalid_argument("open: authentication failed");
   out.resize(mlen);
   return out;

@@ -11,7 +11,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 std::string hmac_sha256_raw(std::string_view key, std::string_view data);
 std::string base64url_encode(std::string_view raw);
 std::string base64url_decode(std::string_view text);  // throws std::invalid_argument
-std::string random_token(std::size_t bytes);           // base64url of random bytes
+std::string random_token(std::size_t bytes);          // base64url of random bytes
 bool equal_constant_time(std::string_view a, std::string_view b);
 
 // XChaCha20-Poly1305 with a random nonce; key is 32 raw bytes. Output: base64url(nonce || ciphertext).

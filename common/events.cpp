@@ -73,8 +73,8 @@ std::optional<Event> parse_event(const redis::StreamEntry& entry) {
 // retrying cannot help) counts towards dead-lettering, once the entry has been delivered max_deliveries
 // times; any other failure (database or network trouble) is retried for as long as it lasts, so an
 // outage never parks money events.
-void handle_entry(db::Database& db, const Subscriptions& subs, const redis::StreamEntry& entry,
-                  std::int64_t deliveries, const ConsumerOptions& opt, Outcome& out) {
+void handle_entry(db::Database& db, const Subscriptions& subs, const redis::StreamEntry& entry, std::int64_t deliveries,
+                  const ConsumerOptions& opt, Outcome& out) {
   std::optional<Event> ev = parse_event(entry);
   if (!ev) {
     out.dead.emplace_back(entry, "unparseable");
@@ -327,9 +327,7 @@ int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& su
   return static_cast<int>(entries.size());
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 // Contract: run by every instance now and then; XAUTOCLAIM hands each idle entry to one claimer, and the
 // inbox makes a second application harmless anyway. The delivery counts come from XPENDING just before
@@ -378,6 +376,35 @@ std::int64_t stream_lag(redis::Client& redis, const std::string& stream, const s
 }
 
 }  // namespace
+
+std::vector<DeadLetter> dead_letters(redis::Client& redis, const std::string& group, const std::string& after,
+                                     int limit) {
+  // XRANGE is inclusive: start just after `after` by asking for one more and dropping it.
+  std::vector<redis::StreamEntry> entries = redis.range("dead:" + group, after.empty() ? "-" : after, limit + 1);
+  std::vector<DeadLetter> out;
+  for (const redis::StreamEntry& e : entries) {
+    if (e.id == after) continue;
+    if (static_cast<int>(out.size()) == limit) break;
+    nlohmann::json envelope = nlohmann::json::parse(e.field("event"), nullptr, false);
+    out.push_back({e.id, e.field("stream"), e.field("reason"), envelope.is_discarded() ? nullptr : envelope});
+  }
+  return out;
+}
+
+bool redrive(db::Database& db, redis::Client& redis, const Subscriptions& subs, const std::string& group,
+             const std::string& entry_id) {
+  std::optional<redis::StreamEntry> entry = redis.entry("dead:" + group, entry_id);
+  if (!entry) return false;
+  Event ev = Event::from_envelope(nlohmann::json::parse(entry->field("event")));
+  const Handler* handler = subs.find(ev.type);
+  if (handler == nullptr) throw Refusal("no handler for " + ev.type + " in " + group);
+  db.tx([&](soci::session& s) {
+    if (inbox_claim(s, ev.id, ev.type)) (*handler)(s, ev);
+  });
+  redis.command({"XDEL", "dead:" + group, entry_id});
+  log::info("dead letter redriven", {{"event_id", ev.id}, {"type", ev.type}, {"entry_id", entry_id}});
+  return true;
+}
 
 std::int64_t lag(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt) {
   std::int64_t total = 0;

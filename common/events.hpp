@@ -115,6 +115,21 @@ int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& su
 // refused entry delivered max_deliveries times or more is copied to "dead:GROUP" (original fields plus
 // stream/id/reason) and acknowledged. Returns how many were handled.
 int reclaim_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
+// ---- Dead letters, for operators. ----
+struct DeadLetter {
+  std::string entry_id;  // id in "dead:GROUP"
+  std::string stream;    // where the event came from
+  std::string reason;
+  nlohmann::json event;  // the envelope (null when it did not parse)
+};
+std::vector<DeadLetter> dead_letters(redis::Client& redis, const std::string& group, const std::string& after,
+                                     int limit);
+// Applies a dead-lettered event again (effect + inbox in one transaction, as a consumer does) and removes
+// it from the dead-letter stream. Returns false when the entry does not exist; throws what the handler
+// throws when it still fails (the entry then stays). An event already applied is only removed.
+bool redrive(db::Database& db, redis::Client& redis, const Subscriptions& subs, const std::string& group,
+             const std::string& entry_id);
+
 // Entries of the group not yet delivered plus pending ones, summed over the subscribed streams
 // (XINFO GROUPS lag + pending), for /metrics.
 std::int64_t lag(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);

@@ -361,3 +361,32 @@ TEST_CASE("publish needs a producer name and an object as data") {
   CHECK(crowd::events::stream_of("tasks") == "events:tasks");
   CHECK(crowd::events::producer() == "tests");
 }
+
+TEST_CASE("a dead letter is listed and, once the cause is fixed, redriven exactly once") {
+  World w("");
+  bool broken = true;
+  Subscriptions subs;
+  subs.on("tests", "task.opened", [&](soci::session& s, const Event& e) {
+    if (broken) throw crowd::events::Refusal("escrow unknown");
+    record_effect(s, e);
+  });
+  ConsumerOptions opt = options();
+  opt.max_deliveries = 1;
+  crowd::events::ensure_groups(*w.redis, subs, opt);
+  const std::string id = w.publish_one("task.opened", "tsk_9");
+  crowd::events::relay_once(*w.db, *w.redis, 10);
+  crowd::events::consume_once(*w.db, *w.redis, subs, opt);
+  auto dead = crowd::events::dead_letters(*w.redis, "consumer", "", 10);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].event["id"] == id);
+  CHECK(dead[0].reason == "refused: escrow unknown");
+  CHECK(crowd::events::dead_letters(*w.redis, "consumer", dead[0].entry_id, 10).empty());
+
+  CHECK_THROWS_AS(crowd::events::redrive(*w.db, *w.redis, subs, "consumer", dead[0].entry_id), crowd::events::Refusal);
+  CHECK(w.xlen("dead:consumer") == 1);  // still failing: kept
+  broken = false;
+  CHECK(crowd::events::redrive(*w.db, *w.redis, subs, "consumer", dead[0].entry_id));
+  CHECK(w.count("SELECT COUNT(*) FROM effects") == 1);
+  CHECK(w.xlen("dead:consumer") == 0);
+  CHECK_FALSE(crowd::events::redrive(*w.db, *w.redis, subs, "consumer", dead[0].entry_id));
+}

@@ -38,8 +38,7 @@ json Request::json_body() const {
     throw Problem(400, "malformed-json", "Malformed JSON",
                   "the request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   json j = json::parse(body, nullptr, false);
-  if (j.is_discarded())
-    throw Problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON");
+  if (j.is_discarded()) throw Problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON");
   if (!j.is_object()) throw Problem(400, "malformed-json", "Malformed JSON", "the request body must be a JSON object");
   return j;
 }
@@ -110,13 +109,21 @@ json Problem::to_json(const std::string& instance) const {
   return j;
 }
 
-Problem not_found(std::string what) { return Problem(404, "not-found", "Not found", std::move(what)); }
-Problem forbidden(std::string detail) { return Problem(403, "forbidden", "Forbidden", std::move(detail)); }
+Problem not_found(std::string what) {
+  return Problem(404, "not-found", "Not found", std::move(what));
+}
+Problem forbidden(std::string detail) {
+  return Problem(403, "forbidden", "Forbidden", std::move(detail));
+}
 Problem unauthorized(std::string detail) {
   return Problem(401, "unauthorized", "Authentication required", std::move(detail));
 }
-Problem conflict(std::string detail) { return Problem(409, "conflict", "Conflict", std::move(detail)); }
-Problem bad_request(std::string detail) { return Problem(400, "bad-request", "Bad request", std::move(detail)); }
+Problem conflict(std::string detail) {
+  return Problem(409, "conflict", "Conflict", std::move(detail));
+}
+Problem bad_request(std::string detail) {
+  return Problem(400, "bad-request", "Bad request", std::move(detail));
+}
 Problem invalid(std::vector<FieldError> errors) {
   return Problem(422, "validation", "Invalid request", "one or more fields are invalid", std::move(errors));
 }
@@ -125,9 +132,13 @@ Problem invalid(std::vector<FieldError> errors) {
 
 Fields::Fields(const json& object, std::string prefix) : obj_(object), prefix_(std::move(prefix)) {}
 
-std::string Fields::path(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+std::string Fields::path(const std::string& name) const {
+  return prefix_.empty() ? name : prefix_ + "." + name;
+}
 
-void Fields::fail(const std::string& name, std::string message) { errors_.push_back({path(name), std::move(message)}); }
+void Fields::fail(const std::string& name, std::string message) {
+  errors_.push_back({path(name), std::move(message)});
+}
 
 bool Fields::has(const std::string& name) const {
   return obj_.is_object() && obj_.contains(name) && !obj_.at(name).is_null();

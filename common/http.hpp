@@ -21,15 +21,15 @@ namespace crowd::http {
 using json = nlohmann::json;
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // decoded path without query
-  std::map<std::string, std::string> query;   // decoded query parameters
-  std::map<std::string, std::string> params;  // path parameters from the route pattern
-  std::map<std::string, std::string> headers; // lower-case names
+  std::string method;                          // "GET", "POST", ...
+  std::string target;                          // as sent: path and query
+  std::string path;                            // decoded path without query
+  std::map<std::string, std::string> query;    // decoded query parameters
+  std::map<std::string, std::string> params;   // path parameters from the route pattern
+  std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string request_id;
-  std::string route;  // the matched pattern, e.g. "/v1/tasks/{id}" (for metrics and logs)
+  std::string route;                         // the matched pattern, e.g. "/v1/tasks/{id}" (for metrics and logs)
   std::optional<auth::Principal> principal;  // set when a valid bearer token came with the request
 
   std::string header(std::string_view name) const;  // name in lower case; "" when absent
@@ -70,11 +70,11 @@ class Problem : public std::runtime_error {
   json to_json(const std::string& instance) const;
 };
 
-Problem not_found(std::string what);          // 404
-Problem forbidden(std::string detail);        // 403
-Problem unauthorized(std::string detail);     // 401
-Problem conflict(std::string detail);         // 409
-Problem bad_request(std::string detail);      // 400
+Problem not_found(std::string what);              // 404
+Problem forbidden(std::string detail);            // 403
+Problem unauthorized(std::string detail);         // 401
+Problem conflict(std::string detail);             // 409
+Problem bad_request(std::string detail);          // 400
 Problem invalid(std::vector<FieldError> errors);  // 422 with field errors
 
 // Reads fields of a JSON object, collecting every error before failing, so a client learns all
@@ -148,7 +148,7 @@ class Router {
 };
 
 // Authorisation helpers for handlers.
-const auth::Principal& require_auth(const Request& req);                          // 401 without a token
+const auth::Principal& require_auth(const Request& req);  // 401 without a token
 const auth::Principal& require_role(const Request& req, std::initializer_list<auth::Role> roles);  // 403
 
 // Pagination: limit (1..max, default def) and an opaque cursor from the query string.

@@ -29,9 +29,17 @@ void init(const std::string& service, const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
-void info(std::string_view msg, const nlohmann::json& f) { emit(spdlog::level::info, "info", msg, f); }
-void warn(std::string_view msg, const nlohmann::json& f) { emit(spdlog::level::warn, "warn", msg, f); }
-void error(std::string_view msg, const nlohmann::json& f) { emit(spdlog::level::err, "error", msg, f); }
-void debug(std::string_view msg, const nlohmann::json& f) { emit(spdlog::level::debug, "debug", msg, f); }
+void info(std::string_view msg, const nlohmann::json& f) {
+  emit(spdlog::level::info, "info", msg, f);
+}
+void warn(std::string_view msg, const nlohmann::json& f) {
+  emit(spdlog::level::warn, "warn", msg, f);
+}
+void error(std::string_view msg, const nlohmann::json& f) {
+  emit(spdlog::level::err, "error", msg, f);
+}
+void debug(std::string_view msg, const nlohmann::json& f) {
+  emit(spdlog::level::debug, "debug", msg, f);
+}
 
 }  // namespace crowd::log

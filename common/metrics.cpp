@@ -46,15 +46,15 @@ std::string Metrics::render(const std::string& service) const {
   o << "# HELP crowd_http_requests_total HTTP requests by route, method and status.\n"
     << "# TYPE crowd_http_requests_total counter\n";
   for (const auto& [k, v] : requests_)
-    o << "crowd_http_requests_total{service=\"" << service << "\",route=\"" << escape(std::get<0>(k))
-      << "\",method=\"" << std::get<1>(k) << "\",status=\"" << std::get<2>(k) << "\"} " << v << "\n";
+    o << "crowd_http_requests_total{service=\"" << service << "\",route=\"" << escape(std::get<0>(k)) << "\",method=\""
+      << std::get<1>(k) << "\",status=\"" << std::get<2>(k) << "\"} " << v << "\n";
   o << "# HELP crowd_http_request_duration_seconds HTTP request latency by route.\n"
     << "# TYPE crowd_http_request_duration_seconds histogram\n";
   for (const auto& [route, h] : latency_) {
     std::string labels = "service=\"" + service + "\",route=\"" + escape(route) + "\"";
     for (std::size_t i = 0; i < kBuckets.size(); ++i)
-      o << "crowd_http_request_duration_seconds_bucket{" << labels << ",le=\"" << kBuckets[i] << "\"} "
-        << h.buckets[i] << "\n";
+      o << "crowd_http_request_duration_seconds_bucket{" << labels << ",le=\"" << kBuckets[i] << "\"} " << h.buckets[i]
+        << "\n";
     o << "crowd_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << h.count << "\n";
     o << "crowd_http_request_duration_seconds_sum{" << labels << "} " << h.sum << "\n";
     o << "crowd_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";

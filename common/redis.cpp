@@ -293,4 +293,12 @@ std::optional<StreamEntry> Client::entry(const std::string& stream, const std::s
   return parse_entry(stream, r.elements[0]);
 }
 
+std::vector<StreamEntry> Client::range(const std::string& stream, const std::string& start, int count) {
+  Reply r = command({"XRANGE", stream, start, "+", "COUNT", std::to_string(count)});
+  throw_if_error(r, "XRANGE");
+  std::vector<StreamEntry> out;
+  if (r.kind == Reply::Kind::array) parse_entries(stream, r, out);
+  return out;
+}
+
 }  // namespace crowd::redis

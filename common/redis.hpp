@@ -66,6 +66,8 @@ class Client {
   std::vector<std::pair<std::string, std::int64_t>> pending_idle(const std::string& stream, const std::string& group,
                                                                  std::int64_t min_idle_ms, int count);
   std::optional<StreamEntry> entry(const std::string& stream, const std::string& id);  // XRANGE id id
+  // XRANGE stream start + COUNT count: entries from `start` ("-" for the beginning) in id order.
+  std::vector<StreamEntry> range(const std::string& stream, const std::string& start, int count);
 
  private:
   void connect();

@@ -208,9 +208,13 @@ Server::Server(asio::io_context& io, asio::thread_pool& pool, const config::Serv
 
 Server::~Server() = default;
 
-int Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+int Server::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
-void Server::start() { asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached); }
+void Server::start() {
+  asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
+}
 
 void Server::drain() {
   auto impl = impl_;
@@ -221,6 +225,8 @@ void Server::drain() {
   });
 }
 
-int Server::in_flight() const { return impl_->in_flight.load(); }
+int Server::in_flight() const {
+  return impl_->in_flight.load();
+}
 
 }  // namespace crowd::http

@@ -48,7 +48,8 @@ namespace {
 // Redis client per worker thread (hiredis contexts are not thread-safe).
 redis::Client& thread_redis(const std::string& url) {
   thread_local std::unique_ptr<redis::Client> client;
-  if (!client) client = std::make_unique<redis::Client>(redis::Endpoint::from_url(url), std::chrono::milliseconds(2000));
+  if (!client)
+    client = std::make_unique<redis::Client>(redis::Endpoint::from_url(url), std::chrono::milliseconds(2000));
   return *client;
 }
 
@@ -57,7 +58,8 @@ http::Response problem_response(const http::Problem& p, const http::Request& req
   r.content_type = "application/problem+json";
   if (p.status == 405) {
     std::string allow;
-    for (const auto& m : p.extra.value("allow", nlohmann::json::array())) allow += (allow.empty() ? "" : ", ") + m.get<std::string>();
+    for (const auto& m : p.extra.value("allow", nlohmann::json::array()))
+      allow += (allow.empty() ? "" : ", ") + m.get<std::string>();
     r.headers.emplace_back("Allow", allow);
   }
   return r;
@@ -96,9 +98,8 @@ int Service::run(const std::vector<db::Migration>& migrations) {
     } catch (const std::exception&) {
     }
     int status = db_ok && redis_ok ? 200 : 503;
-    return http::Response::json_of(status, {{"status", status == 200 ? "ready" : "not ready"},
-                                            {"database", db_ok},
-                                            {"redis", redis_ok}});
+    return http::Response::json_of(
+        status, {{"status", status == 200 ? "ready" : "not ready"}, {"database", db_ok}, {"redis", redis_ok}});
   });
   router_.get("/metrics", [this](http::Request&) {
     http::Response r;
@@ -106,6 +107,8 @@ int Service::run(const std::vector<db::Migration>& migrations) {
     r.body = impl_->metrics.render(cfg_.service);
     return r;
   });
+
+  register_admin_routes();
 
   http::ServerHooks hooks;
   hooks.dispatch = [this](http::Request& req) -> http::Response {
@@ -190,6 +193,41 @@ void Service::shutdown() {
   (*poll)();
 }
 
+// Operator endpoints every consuming service has: its dead letters, and a redrive of one after a fix.
+void Service::register_admin_routes() {
+  if (subs_.empty()) return;
+  const std::string base = "/v1/admin/" + cfg_.service + "/dead-letters";
+  router_.get(base, [this](http::Request& req) {
+    http::require_role(req, {auth::Role::operator_});
+    http::Page page = http::page_of(req, 50, 500);
+    auto items = events::dead_letters(thread_redis(cfg_.redis_url), cfg_.service, page.cursor, page.limit);
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& d : items)
+      out.push_back({{"id", d.entry_id}, {"stream", d.stream}, {"reason", d.reason}, {"event", d.event}});
+    nlohmann::json next = items.size() == static_cast<std::size_t>(page.limit) ? nlohmann::json(items.back().entry_id)
+                                                                               : nlohmann::json(nullptr);
+    return http::Response::json_of(200, {{"items", out}, {"next_cursor", next}});
+  });
+  router_.post(base + "/{id}/redrive", [this](http::Request& req) {
+    const auto& op = http::require_role(req, {auth::Role::operator_});
+    std::string id = req.param("id");
+    std::string error;
+    try {
+      if (!events::redrive(*db_, thread_redis(cfg_.redis_url), subs_, cfg_.service, id))
+        throw http::not_found("no dead letter " + id);
+    } catch (const http::Problem&) {
+      throw;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty()) {
+      throw http::Problem(409, "redrive-failed", "The event still fails", error.substr(0, error.find('\n')));
+    }
+    log::info("operator redrive", {{"operator", op.party_id}, {"entry_id", id}});
+    return http::Response::json_of(200, {{"id", id}, {"status", "applied"}});
+  });
+}
+
 void Service::start_loops() {
   Impl& im = *impl_;
   // Outbox relay: sends as fast as rows appear; idles 10 ms when nothing is pending.
@@ -211,9 +249,10 @@ void Service::start_loops() {
   if (!subs_.empty()) {
     im.loops.emplace_back([this] {
       Impl& im = *impl_;
-      events::ConsumerOptions opt{cfg_.service, cfg_.consumer_name, cfg_.event_batch, cfg_.event_block_ms,
-                                  cfg_.max_deliveries, cfg_.claim_idle_ms};
-      redis::Client redis(redis::Endpoint::from_url(cfg_.redis_url), std::chrono::milliseconds(cfg_.event_block_ms + 3000));
+      events::ConsumerOptions opt{cfg_.service,        cfg_.consumer_name,  cfg_.event_batch,
+                                  cfg_.event_block_ms, cfg_.max_deliveries, cfg_.claim_idle_ms};
+      redis::Client redis(redis::Endpoint::from_url(cfg_.redis_url),
+                          std::chrono::milliseconds(cfg_.event_block_ms + 3000));
       bool groups_ready = false;
       auto last_reclaim = std::chrono::steady_clock::now() - std::chrono::hours(1);
       std::int64_t transient_backoff_ms = 0;

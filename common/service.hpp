@@ -41,6 +41,7 @@ class Service {
 
  private:
   void start_loops();
+  void register_admin_routes();
   void shutdown();
   struct Impl;
   config::ServiceConfig cfg_;

@@ -33,15 +33,19 @@ TEST_CASE("bad input gets problem+json naming the field and writes nothing") {
   check_problem(p.call("accounts", "POST", "/v1/workers", {{"real_name", 5}}), 422, "real_name");
   check_problem(p.call("accounts", "POST", "/v1/workers", {{"real_name", "张三"}}), 422, "id_number");
   // An ID number with a wrong check digit, and one with February 30 as birth date.
-  json worker = {{"real_name", "张三"},       {"id_number", "110105194912310021"}, {"phone", "13800138000"},
-                 {"password", "worker-pass-123"}, {"skills", {"cad"}}};
+  json worker = {{"real_name", "张三"},
+                 {"id_number", "110105194912310021"},
+                 {"phone", "13800138000"},
+                 {"password", "worker-pass-123"},
+                 {"skills", {"cad"}}};
   check_problem(p.call("accounts", "POST", "/v1/workers", worker), 422, "id_number");
   worker["id_number"] = "110105194902300020";
   check_problem(p.call("accounts", "POST", "/v1/workers", worker), 422, "id_number");
   // An invalid 统一社会信用代码.
-  check_problem(p.call("accounts", "POST", "/v1/enterprises",
-                       {{"name", "示例公司"}, {"credit_code", "91350100M000100Y44"}, {"password", "enterprise-pass-1"}}),
-                422, "credit_code");
+  check_problem(
+      p.call("accounts", "POST", "/v1/enterprises",
+             {{"name", "示例公司"}, {"credit_code", "91350100M000100Y44"}, {"password", "enterprise-pass-1"}}),
+      422, "credit_code");
   // Nothing was written: the same phone and the same credit code register fine now.
   Party w = register_worker(p, "张三", "11010519491231002X", "13800138000", {"cad"});
   Party a = register_enterprise(p, "甲公司", "91350100M000100Y43");

@@ -8,7 +8,9 @@
 using namespace crowd::test;
 
 namespace {
-std::int64_t fen(const json& j) { return j.is_object() ? j.at("amount_fen").get<std::int64_t>() : j.get<std::int64_t>(); }
+std::int64_t fen(const json& j) {
+  return j.is_object() ? j.at("amount_fen").get<std::int64_t>() : j.get<std::int64_t>();
+}
 
 // Drives `count` single tasks of 1,000.00 yuan up to an accepted delivery while settlement is down.
 void accept_deliveries_while_settlement_down(Platform& p, const Party& ent, const Party& w, int count) {
@@ -27,8 +29,8 @@ void accept_deliveries_while_settlement_down(Platform& p, const Party& ent, cons
 void check_settled_once(Platform& p, const Party& ent, const Party& w, int count) {
   // Each 1,000.00: fee 50.00, gross 950.00; cumulative 950 × count × 80% stays under 5,000 for count ≤ 6.
   const std::int64_t per_task_net = 95'000;
-  bool settled = eventually([&] { return fen(balances(p, w)["payable"]) == per_task_net * count; },
-                            std::chrono::seconds(40));
+  bool settled =
+      eventually([&] { return fen(balances(p, w)["payable"]) == per_task_net * count; }, std::chrono::seconds(40));
   CHECK_MESSAGE(settled, balances(p, w).dump());
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // room for a wrong second payment to show
   CHECK(fen(balances(p, w)["payable"]) == per_task_net * count);

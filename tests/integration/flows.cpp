@@ -6,7 +6,9 @@
 namespace crowd::test {
 
 namespace {
-std::string describe(const HttpResponse& r) { return std::to_string(r.status) + " " + r.body; }
+std::string describe(const HttpResponse& r) {
+  return std::to_string(r.status) + " " + r.body;
+}
 }  // namespace
 
 Party register_enterprise(Platform& p, const std::string& name, const std::string& credit_code) {
@@ -21,8 +23,8 @@ Party register_enterprise(Platform& p, const std::string& name, const std::strin
   return e;
 }
 
-Party register_worker(Platform& p, const std::string& real_name, const std::string& id_number,
-                      const std::string& phone, const json& skills) {
+Party register_worker(Platform& p, const std::string& real_name, const std::string& id_number, const std::string& phone,
+                      const json& skills) {
   auto r = p.call("accounts", "POST", "/v1/workers",
                   {{"real_name", real_name},
                    {"id_number", id_number},

@@ -14,10 +14,9 @@ struct Party {
   std::string token;
 };
 
-
 Party register_enterprise(Platform& p, const std::string& name, const std::string& credit_code);
-Party register_worker(Platform& p, const std::string& real_name, const std::string& id_number,
-                      const std::string& phone, const json& skills);
+Party register_worker(Platform& p, const std::string& real_name, const std::string& id_number, const std::string& phone,
+                      const json& skills);
 std::string operator_token(Platform& p);
 void deposit(Platform& p, const Party& ent, std::int64_t amount_fen, const std::string& key);
 void go_online(Platform& p, const Party& worker);

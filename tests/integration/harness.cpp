@@ -20,7 +20,9 @@
 namespace crowd::test {
 namespace fs = std::filesystem;
 
-json HttpResponse::json_body() const { return json::parse(body, nullptr, false); }
+json HttpResponse::json_body() const {
+  return json::parse(body, nullptr, false);
+}
 
 std::string HttpResponse::header(const std::string& name) const {
   auto it = headers.find(name);
@@ -92,7 +94,8 @@ std::int64_t ms_until_closed(int port, const std::string& partial_request, std::
   for (;;) {
     ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-      result = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+      result =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
       break;
     }
     if (n < 0) break;  // still open at the limit
@@ -121,7 +124,9 @@ std::string http_raw_text(int port, const std::string& raw_request) {
   return raw;
 }
 
-HttpResponse http_raw(int port, const std::string& raw_request) { return parse_response(http_raw_text(port, raw_request)); }
+HttpResponse http_raw(int port, const std::string& raw_request) {
+  return parse_response(http_raw_text(port, raw_request));
+}
 
 HttpResponse http_request(int port, const std::string& method, const std::string& target, const std::string& body,
                           const std::map<std::string, std::string>& headers) {
@@ -132,7 +137,8 @@ HttpResponse http_request(int port, const std::string& method, const std::string
     has_ct = has_ct || k == "Content-Type";
   }
   if (!body.empty() && !has_ct) req += "Content-Type: application/json\r\n";
-  if (!body.empty() || method == "POST" || method == "PUT") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   return http_raw(port, req);
 }
@@ -153,7 +159,8 @@ int free_port() {
 
 std::string temp_dir(const std::string& tag) {
   std::random_device rd;
-  auto dir = fs::temp_directory_path() / ("crowd-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  auto dir =
+      fs::temp_directory_path() / ("crowd-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
   fs::create_directories(dir);
   return dir.string();
 }
@@ -232,7 +239,8 @@ bool Process::running() {
 // ------------------------------------------------------------------ Platform
 
 const std::vector<std::string>& Platform::service_names() {
-  static const std::vector<std::string> names = {"accounts", "tasks", "matching", "delivery", "settlement", "invoicing"};
+  static const std::vector<std::string> names = {"accounts", "tasks",      "matching",
+                                                 "delivery", "settlement", "invoicing"};
   return names;
 }
 
@@ -318,9 +326,13 @@ void Platform::restart_redis() {
   start_redis();
 }
 
-int Platform::port(const std::string& service) const { return specs_.at(service).port; }
+int Platform::port(const std::string& service) const {
+  return specs_.at(service).port;
+}
 
-std::string Platform::log_path(const std::string& service) const { return dir_ + "/" + service + ".log"; }
+std::string Platform::log_path(const std::string& service) const {
+  return dir_ + "/" + service + ".log";
+}
 
 std::string Platform::log_tail(const std::string& service, std::size_t bytes) const {
   std::ifstream in(log_path(service));
@@ -343,8 +355,7 @@ void Platform::start(const std::string& service, std::map<std::string, std::stri
   int port = spec.port;
   bool ready = eventually([&] { return http_request(port, "GET", "/readyz").status == 200 || !p->running(); },
                           std::chrono::seconds(30));
-  if (!ready || !p->running())
-    throw std::runtime_error(service + " did not become ready; log:\n" + log_tail(service));
+  if (!ready || !p->running()) throw std::runtime_error(service + " did not become ready; log:\n" + log_tail(service));
 }
 
 bool Platform::wait_exit(const std::string& service, std::chrono::milliseconds timeout) {

@@ -43,9 +43,9 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
   ~Process();
-  void start(const std::string& exe, const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-             const std::string& log_path);
-  void kill9();                         // SIGKILL and reap
+  void start(const std::string& exe, const std::vector<std::string>& args,
+             const std::map<std::string, std::string>& env, const std::string& log_path);
+  void kill9();                           // SIGKILL and reap
   int terminate(int timeout_ms = 15000);  // SIGTERM; returns the exit status (-1 on timeout → SIGKILL)
   bool running();
   pid_t pid() const { return pid_; }

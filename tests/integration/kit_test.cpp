@@ -34,8 +34,9 @@ TEST_CASE("kit: health, readiness, metrics, keep-alive, deadlines and SIGTERM") 
   CHECK(metrics.status == 200);
   CHECK(metrics.body.find("crowd_http_requests_total{service=\"accounts\",route=\"/v1/enterprises\",method=\"POST\","
                           "status=\"201\"} 1") != std::string::npos);
-  CHECK(metrics.body.find("crowd_http_request_duration_seconds_bucket{service=\"accounts\",route=\"/v1/enterprises\"") !=
-        std::string::npos);
+  CHECK(
+      metrics.body.find("crowd_http_request_duration_seconds_bucket{service=\"accounts\",route=\"/v1/enterprises\"") !=
+      std::string::npos);
   // settlement consumes streams: its lag gauge appears once its consumer has looked.
   CHECK(eventually([&] {
     return http_request(p.port("settlement"), "GET", "/metrics").body.find("crowd_stream_lag") != std::string::npos;

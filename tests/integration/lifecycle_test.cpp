@@ -11,7 +11,9 @@
 using namespace crowd::test;
 
 namespace {
-std::int64_t fen(const json& j) { return j.is_object() ? j.at("amount_fen").get<std::int64_t>() : j.get<std::int64_t>(); }
+std::int64_t fen(const json& j) {
+  return j.is_object() ? j.at("amount_fen").get<std::int64_t>() : j.get<std::int64_t>();
+}
 
 json invoices_of(Platform& p, const Party& ent) {
   auto r = p.call("invoicing", "GET", "/v1/invoices", nullptr, ent.token);
