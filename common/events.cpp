@@ -64,60 +64,115 @@ std::optional<Event> parse_event(const redis::StreamEntry& entry) {
   }
 }
 
-// Applies one entry: the handler's effect and the inbox row commit together, so a redelivery after a
-// crash between commit and XACK is recognised and only acknowledged. A handler that throws rolls back
-// both and leaves the entry pending for reclaim_once.
-// Applies one entry: the handler's effect and the inbox row commit together, so a redelivery after a
-// crash between commit and XACK is recognised and only acknowledged. A handler that throws rolls back
-// both and leaves the entry pending for reclaim_once. Only a refusal (the event breaks the contract:
-// retrying cannot help) counts towards dead-lettering, once the entry has been delivered max_deliveries
-// times; any other failure (database or network trouble) is retried for as long as it lasts, so an
-// outage never parks money events.
-void handle_entry(db::Database& db, const Subscriptions& subs, const redis::StreamEntry& entry, std::int64_t deliveries,
-                  const ConsumerOptions& opt, Outcome& out) {
-  std::optional<Event> ev = parse_event(entry);
-  if (!ev) {
-    out.dead.emplace_back(entry, "unparseable");
-    return;
+// An entry read from a stream with how many times it has been delivered (this delivery included).
+struct Delivered {
+  const redis::StreamEntry* entry;
+  std::int64_t deliveries;
+};
+
+// An entry ready to apply.
+struct Pending {
+  const redis::StreamEntry* entry;
+  std::int64_t deliveries;
+  Event event;
+  const Handler* handler;
+};
+
+// Sorts out entries that cannot be applied (unparseable or too new: dead; a type this service does not
+// consume: acknowledged unapplied) and returns the rest.
+std::vector<Pending> triage(const Subscriptions& subs, const std::vector<Delivered>& batch, Outcome& out) {
+  std::vector<Pending> ready;
+  for (const Delivered& d : batch) {
+    std::optional<Event> ev = parse_event(*d.entry);
+    if (!ev) {
+      out.dead.emplace_back(*d.entry, "unparseable");
+      continue;
+    }
+    const Handler* handler = subs.find(ev->type);
+    if (handler == nullptr) {
+      out.acks.emplace_back(d.entry->stream, d.entry->id);
+      continue;
+    }
+    if (ev->version > kMaxVersion) {
+      out.dead.emplace_back(*d.entry, "unsupported_version");
+      continue;
+    }
+    ready.push_back({d.entry, d.deliveries, std::move(*ev), handler});
   }
-  const Handler* handler = subs.find(ev->type);
-  if (handler == nullptr) {  // a type this service does not consume (in any version): acknowledged, not applied
-    out.acks.emplace_back(entry.stream, entry.id);
-    return;
-  }
-  if (ev->version > kMaxVersion) {
-    out.dead.emplace_back(entry, "unsupported_version");
-    return;
-  }
-  std::string error;
-  bool refused = false;
-  try {
-    db.tx([&](soci::session& s) {
-      if (inbox_claim(s, ev->id, ev->type)) (*handler)(s, *ev);
-      crash_point("consume.before_commit");
-    });
-    crash_point("consume.after_commit");
-    out.acks.emplace_back(entry.stream, entry.id);
-    return;
-  } catch (const std::exception& e) {
-    error = first_line(e.what());
-    refused = is_refusal(e);
-  } catch (...) {
-    error = "unknown exception";
-  }
-  if (refused && deliveries >= opt.max_deliveries) {
-    out.dead.emplace_back(entry, "refused: " + error);
+  return ready;
+}
+
+// A failed application: only a refusal (the event breaks the contract: retrying cannot help) counts
+// towards dead-lettering, once the entry has been delivered max_deliveries times; any other failure
+// (database or network trouble) is retried for as long as it lasts, so an outage never parks a payment.
+void failed(const Pending& p, const std::string& error, bool refused, const ConsumerOptions& opt, Outcome& out) {
+  if (refused && p.deliveries >= opt.max_deliveries) {
+    out.dead.emplace_back(*p.entry, "refused: " + error);
     return;
   }
   if (!refused) ++out.transient_failures;
   log::warn(refused ? "event refused; the entry stays pending until it is retried or dead-lettered"
                     : "event handler failed; the entry stays pending and is retried",
-            {{"event_id", ev->id},
-             {"type", ev->type},
-             {"stream", entry.stream},
-             {"entry_id", entry.id},
-             {"deliveries", deliveries},
+            {{"event_id", p.event.id},
+             {"type", p.event.type},
+             {"stream", p.entry->stream},
+             {"entry_id", p.entry->id},
+             {"deliveries", p.deliveries},
              {"error", error}});
+}
+
+// Applies a batch in ONE transaction (batching at the data boundary: one commit for many events), each
+// event inside its own savepoint so that a failing event is rolled back alone. Each event's effect and
+// its inbox row commit together, so a redelivery after a crash between commit and XACK is recognised
+// and only acknowledged. When the transaction itself fails, nothing was applied and every event of the
+// batch stays pending as a transient failure.
+void apply_batch(db::Database& db, const Subscriptions& subs, const std::vector<Delivered>& batch,
+                 const ConsumerOptions& opt, Outcome& out) {
+  std::vector<Pending> ready = triage(subs, batch, out);
+  if (ready.empty()) return;
+  struct Failure {
+    std::size_t index;
+    std::string error;
+    bool refused;
+  };
+  std::vector<std::size_t> applied;
+  std::vector<Failure> failures;
+  std::string tx_error;
+  try {
+    db.tx([&](soci::session& s) {
+      applied.clear();
+      failures.clear();
+      for (std::size_t i = 0; i < ready.size(); ++i) {
+        s << "SAVEPOINT crowd_event";
+        std::string error;
+        bool refused = false;
+        try {
+          if (inbox_claim(s, ready[i].event.id, ready[i].event.type)) (*ready[i].handler)(s, ready[i].event);
+          s << "RELEASE SAVEPOINT crowd_event";
+          applied.push_back(i);
+          crash_point("consume.before_commit");
+          continue;
+        } catch (const std::exception& e) {
+          error = first_line(e.what());
+          refused = is_refusal(e);
+        } catch (...) {
+          error = "unknown exception";
+        }
+        s << "ROLLBACK TO SAVEPOINT crowd_event";
+        s << "RELEASE SAVEPOINT crowd_event";
+        failures.push_back({i, error, refused});
+      }
+    });
+  } catch (const std::exception& e) {
+    tx_error = first_line(e.what());
+  }
+  if (!tx_error.empty()) {
+    for (const Pending& p : ready) failed(p, "transaction failed: " + tx_error, false, opt, out);
+    return;
+  }
+  crash_point("consume.after_commit");
+  for (std::size_t i : applied) out.acks.emplace_back(ready[i].entry->stream, ready[i].entry->id);
+  for (const Failure& f : failures) failed(ready[f.index], f.error, f.refused, opt, out);
 }
 
 // Copies dead entries to "dead:GROUP" (original fields plus stream, id, reason) and moves those copied
@@ -321,7 +376,9 @@ int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& su
   std::vector<redis::StreamEntry> entries =
       redis.read_group(opt.group, opt.consumer, subs.streams(), opt.batch, opt.block_ms);
   Outcome out;
-  for (const redis::StreamEntry& e : entries) handle_entry(db, subs, e, 1, opt, out);
+  std::vector<Delivered> batch;
+  for (const redis::StreamEntry& e : entries) batch.push_back({&e, 1});
+  apply_batch(db, subs, batch, opt, out);
   finish(redis, opt.group, out);
   if (out.transient_failures > 0) throw TransientFailure(out.transient_failures);
   return static_cast<int>(entries.size());
@@ -342,10 +399,12 @@ int reclaim_once(db::Database& db, redis::Client& redis, const Subscriptions& su
     std::vector<redis::StreamEntry> entries =
         redis.autoclaim(stream, opt.group, opt.consumer, opt.claim_idle_ms, opt.batch);
     Outcome out;
+    std::vector<Delivered> batch;
     for (const redis::StreamEntry& e : entries) {
       auto it = deliveries.find(e.id);
-      handle_entry(db, subs, e, it == deliveries.end() ? 1 : it->second + 1, opt, out);
+      batch.push_back({&e, it == deliveries.end() ? 1 : it->second + 1});
     }
+    apply_batch(db, subs, batch, opt, out);
     finish(redis, opt.group, out);
     handled += static_cast<int>(entries.size());
     transient += out.transient_failures;

@@ -390,3 +390,25 @@ TEST_CASE("a dead letter is listed and, once the cause is fixed, redriven exactl
   CHECK(w.xlen("dead:consumer") == 0);
   CHECK_FALSE(crowd::events::redrive(*w.db, *w.redis, subs, "consumer", dead[0].entry_id));
 }
+
+TEST_CASE("a batch commits once; a failing event is rolled back alone and stays pending") {
+  for (const std::string& url : backends()) {
+    CAPTURE(url);
+    World w(url);
+    Subscriptions subs;
+    subs.on("tests", "task.opened", [&](soci::session& s, const Event& e) {
+      record_effect(s, e);
+      if (e.key == "tsk_bad") throw std::runtime_error("deadlock detected");
+    });
+    ConsumerOptions opt = options();
+    crowd::events::ensure_groups(*w.redis, subs, opt);
+    w.publish_one("task.opened", "tsk_1");
+    w.publish_one("task.opened", "tsk_bad");
+    w.publish_one("task.opened", "tsk_3");
+    crowd::events::relay_once(*w.db, *w.redis, 10);
+    CHECK_THROWS_AS(crowd::events::consume_once(*w.db, *w.redis, subs, opt), crowd::events::TransientFailure);
+    CHECK(w.count("SELECT COUNT(*) FROM effects") == 2);  // tsk_1 and tsk_3, not tsk_bad's partial write
+    CHECK(w.count("SELECT COUNT(*) FROM inbox") == 2);
+    CHECK(w.pending("events:tests", "consumer") == 1);
+  }
+}
