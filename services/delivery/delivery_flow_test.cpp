@@ -2,10 +2,12 @@
 // service's own migrations: no Redis, no HTTP server. Events are read back from the outbox.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -361,6 +363,89 @@ TEST_CASE("after the window the enterprise may only accept") {
   CHECK(late.status == 409);
   CHECK(problem_type(late) == "https://errors.crowd.example/review-window-ended");
   CHECK(f.review(s1, {{"decision", "accept"}}).status == 200);
+}
+
+TEST_CASE("expiry: no submission by deadline + grace → expired with assignment.expired, once") {
+  Fixture f;
+  f.assignment("asg_idle");
+  f.assignment("asg_revising");
+  f.assignment("asg_in_review");
+  const std::string s1 = body_of(f.submit("asg_revising"))["id"];
+  REQUIRE(f.review(s1, {{"decision", "revise"}, {"reason", "sharper lines"}}).status == 200);
+  REQUIRE(f.submit("asg_in_review").status == 201);
+  const auto deadline = crowd::clock::now_ms() + 86'400'000;  // as the fixture's assignment.created
+  const auto grace = Settings{}.assignment_grace_ms;
+  CHECK(grace == 86'400'000);
+  CHECK(f.svc->expire_due(deadline) == 0);  // at the deadline the grace period still runs
+  // Past deadline + grace.
+  const auto later = deadline + grace + 60'000;
+  CHECK(f.svc->expire_due(later) == 2);
+  CHECK(f.svc->expire_due(later) == 0);
+
+  auto expired = f.events("assignment.expired");
+  REQUIRE(expired.size() == 2);
+  std::set<std::string> ids;
+  for (const auto& e : expired) {
+    ids.insert(e["key"].get<std::string>());
+    CHECK(keys_of(e["data"]) == std::set<std::string>{"assignment_id", "task_id", "enterprise_id", "worker_id", "units",
+                                                      "reason", "expired_at_ms"});
+    CHECK(e["data"]["reason"] == "deadline_passed");
+    CHECK(e["data"]["units"] == 2);
+    CHECK(e["data"]["expired_at_ms"] == later);
+    CHECK(e["data"]["worker_id"] == "wkr_1");
+    CHECK(e["data"]["enterprise_id"] == "ent_1");
+  }
+  CHECK(ids == std::set<std::string>{"asg_idle", "asg_revising"});
+  auto a = body_of(f.call(&DeliveryService::assignment_submissions, kWorker, "GET", {{"id", "asg_idle"}}));
+  CHECK(a["assignment"]["status"] == "expired");
+  // The one in review is left to the review (and the auto-acceptance).
+  a = body_of(f.call(&DeliveryService::assignment_submissions, kWorker, "GET", {{"id", "asg_in_review"}}));
+  CHECK(a["assignment"]["status"] == "in_review");
+
+  // A submission to an expired assignment: 409, nothing written.
+  auto late = f.submit("asg_idle");
+  CHECK(late.status == 409);
+  CHECK(problem_type(late) == "https://errors.crowd.example/assignment-not-open");
+  CHECK(f.submit("asg_revising").status == 409);
+  CHECK(f.events("submission.created").size() == 2);
+}
+
+TEST_CASE("expiry racing submissions: for each assignment exactly one wins") {
+  Fixture f;
+  constexpr int kAssignments = 24;
+  for (int i = 0; i < kAssignments; ++i) f.assignment("asg_" + std::to_string(i));
+  const auto later = crowd::clock::now_ms() + 2 * 86'400'000LL + 60'000;
+  Settings one_at_a_time;
+  one_at_a_time.expire_batch = 1;
+  f.svc = std::make_unique<DeliveryService>(*f.db, one_at_a_time);
+  std::atomic<int> submitted{0}, refused{0}, other{0}, expired{0};
+  std::atomic<bool> worker_done{false};
+  std::thread worker([&] {
+    for (int i = 0; i < kAssignments; ++i) {
+      const int status = f.submit("asg_" + std::to_string(i)).status;
+      (status == 201 ? submitted : status == 409 ? refused : other)++;
+    }
+    worker_done = true;
+  });
+  std::thread job([&] {
+    // One assignment per run (batch 1): many small transactions interleave with the submissions.
+    while (!worker_done) expired += f.svc->expire_due(later);
+  });
+  worker.join();
+  job.join();
+  expired += f.svc->expire_due(later);  // whatever the submissions left
+  CHECK(other == 0);
+  CHECK(submitted + expired == kAssignments);
+  CHECK(refused == expired);
+  CHECK(static_cast<int>(f.events("submission.created").size()) == submitted.load());
+  CHECK(static_cast<int>(f.events("assignment.expired").size()) == expired.load());
+  // No assignment has both a submission and an expiry.
+  std::set<std::string> submitted_ids, expired_ids;
+  for (const auto& e : f.events("submission.created"))
+    submitted_ids.insert(e["data"]["assignment_id"].get<std::string>());
+  for (const auto& e : f.events("assignment.expired")) expired_ids.insert(e["key"].get<std::string>());
+  for (const auto& id : submitted_ids) CHECK(expired_ids.count(id) == 0);
+  CHECK(submitted_ids.size() + expired_ids.size() == kAssignments);
 }
 
 TEST_CASE("evidence verification detects tampering") {

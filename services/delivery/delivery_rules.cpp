@@ -7,12 +7,13 @@ namespace crowd::delivery {
 
 namespace {
 
-constexpr std::array<std::pair<AssignmentStatus, std::string_view>, 5> kAssignmentNames{{
+constexpr std::array<std::pair<AssignmentStatus, std::string_view>, 6> kAssignmentNames{{
     {AssignmentStatus::working, "working"},
     {AssignmentStatus::in_review, "in_review"},
     {AssignmentStatus::revision_requested, "revision_requested"},
     {AssignmentStatus::accepted, "accepted"},
     {AssignmentStatus::rejected, "rejected"},
+    {AssignmentStatus::expired, "expired"},
 }};
 
 constexpr std::array<std::pair<SubmissionStatus, std::string_view>, 4> kSubmissionNames{{
@@ -123,6 +124,12 @@ Result<ReviewOutcome> on_review(const ReviewState& state, const ReviewCommand& c
       return out;
   }
   return refuse("invalid-state", "unknown decision");
+}
+
+bool expires(AssignmentStatus status, std::int64_t deadline_ms, std::int64_t grace_ms, std::int64_t now_ms) {
+  if (status != AssignmentStatus::working && status != AssignmentStatus::revision_requested) return false;
+  // now − grace rather than deadline + grace: both are far from the int64 limits, but a huge deadline is not.
+  return deadline_ms <= now_ms - grace_ms;
 }
 
 std::int64_t review_deadline_ms(std::int64_t submitted_at_ms, std::int64_t review_window_s) {

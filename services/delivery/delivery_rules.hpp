@@ -6,6 +6,7 @@
 // Assignment:  working --submit--> in_review --accept--> accepted          (final)
 //                                            --reject--> rejected          (final)
 //                                            --revise--> revision_requested --submit--> in_review ...
+//              working | revision_requested --deadline + grace passed--> expired (final)
 // Submission:  pending_review --accept--> accepted | --revise--> revision_requested | --reject--> rejected
 #pragma once
 
@@ -17,7 +18,7 @@
 
 namespace crowd::delivery {
 
-enum class AssignmentStatus { working, in_review, revision_requested, accepted, rejected };
+enum class AssignmentStatus { working, in_review, revision_requested, accepted, rejected, expired };
 enum class SubmissionStatus { pending_review, revision_requested, accepted, rejected };
 enum class Decision { accept, revise, reject };
 
@@ -75,6 +76,13 @@ struct ReviewOutcome {
 };
 
 Result<ReviewOutcome> on_review(const ReviewState& state, const ReviewCommand& cmd);
+
+// ---- Expiring ----
+
+// Whether an assignment expires at now_ms: nothing of it is pending review (working, or revision_requested
+// with no new round submitted) and its deadline plus the grace period has passed. An assignment in review
+// never expires here (the review and the auto-acceptance decide it); final ones stay as they are.
+bool expires(AssignmentStatus status, std::int64_t deadline_ms, std::int64_t grace_ms, std::int64_t now_ms);
 
 // Review deadline of a submission made at submitted_at_ms (review window in seconds, ≥ 0).
 std::int64_t review_deadline_ms(std::int64_t submitted_at_ms, std::int64_t review_window_s);

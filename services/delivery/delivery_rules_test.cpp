@@ -60,6 +60,7 @@ TEST_CASE("submit: refused while in review or once decided") {
   CHECK(refused(on_submit({AssignmentStatus::in_review, 0})) == "assignment-not-open");
   CHECK(refused(on_submit({AssignmentStatus::accepted, 0})) == "assignment-not-open");
   CHECK(refused(on_submit({AssignmentStatus::rejected, 1})) == "assignment-not-open");
+  CHECK(refused(on_submit({AssignmentStatus::expired, 0})) == "assignment-not-open");
 }
 
 TEST_CASE("review: accept, revise, reject from pending_review") {
@@ -127,4 +128,18 @@ TEST_CASE("review deadline") {
   CHECK(review_deadline_ms(1'000, 60) == 61'000);
   CHECK(review_deadline_ms(1'000, 0) == 1'000);
   CHECK(review_deadline_ms(1'000, -5) == 1'000);
+}
+
+TEST_CASE("expiry: only assignments without a submission pending review, once deadline + grace passed") {
+  const std::int64_t deadline = 1'000'000, grace = 60'000;
+  CHECK_FALSE(expires(AssignmentStatus::working, deadline, grace, deadline + grace - 1));
+  CHECK(expires(AssignmentStatus::working, deadline, grace, deadline + grace));
+  CHECK(expires(AssignmentStatus::revision_requested, deadline, grace, deadline + grace + 5));
+  CHECK(expires(AssignmentStatus::working, deadline, 0, deadline));
+  for (auto s : {AssignmentStatus::in_review, AssignmentStatus::accepted, AssignmentStatus::rejected,
+                 AssignmentStatus::expired}) {
+    CHECK_FALSE(expires(s, deadline, grace, deadline * 10));
+  }
+  CHECK(assignment_status_from("expired") == AssignmentStatus::expired);
+  CHECK(to_string(AssignmentStatus::expired) == "expired");
 }

@@ -83,6 +83,9 @@ Settings Settings::from_env() {
   const auto max_revisions = config::env_int("CROWD_MAX_REVISIONS", s.max_revisions);
   if (max_revisions < 0 || max_revisions > 100) throw std::invalid_argument("CROWD_MAX_REVISIONS must be 0..100");
   s.max_revisions = static_cast<int>(max_revisions);
+  const auto grace_s = config::env_int("CROWD_ASSIGNMENT_GRACE_S", s.assignment_grace_ms / 1000);
+  if (grace_s < 0 || grace_s > 30LL * 86400) throw std::invalid_argument("CROWD_ASSIGNMENT_GRACE_S must be 0..2592000");
+  s.assignment_grace_ms = grace_s * 1000;
   return s;
 }
 
@@ -94,6 +97,8 @@ void DeliveryService::install(Service& svc) {
                   [this](soci::session& s, const events::Event& e) { on_assignment_created(s, e); });
   // One second keeps acceptance at most about a second late; a run handles one batch, the next run the rest.
   svc.every("auto-accept", std::chrono::seconds(1), [this] { auto_accept_due(clock::now_ms()); });
+  // Same cadence: an abandoned assignment's unit (and escrow) comes back about a second after its grace.
+  svc.every("expire-assignments", std::chrono::seconds(1), [this] { expire_due(clock::now_ms()); });
   svc.every("purge-idempotency-keys", std::chrono::minutes(10), [this] { purge_idempotency_keys(clock::now_ms()); });
 }
 
@@ -213,6 +218,48 @@ bool DeliveryService::auto_accept_one(const std::string& submission_id, std::int
     if (!a) throw std::logic_error("submission " + submission_id + " without its assignment");
     decide(s, std::move(*sub), std::move(*a), ReviewCommand{Decision::accept, true, now_ms}, kAutoAcceptReason, "");
     crash_point("delivery.auto_accept.before_commit");
+    return true;
+  });
+}
+
+// Job: expires assignments whose worker let the deadline (plus the grace period) pass without a submission
+// pending review, each in its own transaction. matching takes the unit back (offered again, or released to
+// the enterprise when the task was cancelled).
+int DeliveryService::expire_due(std::int64_t now_ms) {
+  const auto due = db_.with([&](soci::session& s) {
+    return store::expiring_assignments(s, now_ms - settings_.assignment_grace_ms, settings_.expire_batch);
+  });
+  int expired = 0;
+  for (const auto& id : due) {
+    try {
+      if (expire_one(id, now_ms)) ++expired;
+    } catch (const std::exception& e) {
+      log::error("assignment expiry failed", {{"assignment_id", id}, {"error", e.what()}});
+    }
+  }
+  if (expired > 0) log::info("assignments expired", {{"count", expired}});
+  return expired;
+}
+
+// One expiry: status expired and assignment.expired commit together. The conditional move from the status
+// just read decides a race with a submission (which moves working → in_review the same way): exactly one
+// of them changes the row; the loser sees no change (here: nothing published; there: 409).
+bool DeliveryService::expire_one(const std::string& assignment_id, std::int64_t now_ms) {
+  return retrying_tx(db_, [&](soci::session& s) {
+    const auto a = store::find_assignment(s, assignment_id);
+    if (!a || !expires(a->status, a->deadline_ms, settings_.assignment_grace_ms, now_ms)) return false;
+    if (!store::move_assignment(s, a->id, a->status, AssignmentStatus::expired, a->revision_round, now_ms)) {
+      return false;
+    }
+    events::publish(s, "assignment.expired", a->id,
+                    {{"assignment_id", a->id},
+                     {"task_id", a->task_id},
+                     {"enterprise_id", a->enterprise_id},
+                     {"worker_id", a->worker_id},
+                     {"units", a->units},
+                     {"reason", "deadline_passed"},
+                     {"expired_at_ms", now_ms}});
+    crash_point("delivery.expire.before_commit");
     return true;
   });
 }

@@ -20,10 +20,13 @@ class Service;
 namespace crowd::delivery {
 
 struct Settings {
-  int max_revisions = 3;                                 // CROWD_MAX_REVISIONS (0..100)
-  int auto_accept_batch = 100;                           // due submissions accepted per job run
-  std::int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;  // Idempotency-Key kept this long
-  static Settings from_env();                            // throws std::invalid_argument on bad values
+  int max_revisions = 3;                                  // CROWD_MAX_REVISIONS (0..100)
+  int auto_accept_batch = 100;                            // due submissions accepted per job run
+  std::int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;   // Idempotency-Key kept this long
+  std::int64_t assignment_grace_ms = 24LL * 3600 * 1000;  // CROWD_ASSIGNMENT_GRACE_S [86400] (0..30 days):
+                                                          // an assignment expires this long after its deadline
+  int expire_batch = 100;                                 // assignments expired per job run
+  static Settings from_env();                             // throws std::invalid_argument on bad values
 };
 
 class DeliveryService {
@@ -50,6 +53,9 @@ class DeliveryService {
   // how many it accepted.
   int auto_accept_due(std::int64_t now_ms);
   long long purge_idempotency_keys(std::int64_t now_ms);
+  // Expires every assignment without a submission pending review whose deadline + grace passed at now_ms
+  // (up to one batch), each with assignment.expired; returns how many it expired.
+  int expire_due(std::int64_t now_ms);
 
  private:
   struct Decided {
@@ -62,6 +68,7 @@ class DeliveryService {
   Decided decide(soci::session& s, store::Submission sub, store::Assignment a, const ReviewCommand& cmd,
                  const std::optional<std::string>& reason, const std::string& trace_id);
   bool auto_accept_one(const std::string& submission_id, std::int64_t now_ms);
+  bool expire_one(const std::string& assignment_id, std::int64_t now_ms);
 
   db::Database& db_;
   Settings settings_;

@@ -127,6 +127,16 @@ std::optional<Assignment> find_assignment(soci::session& s, const std::string& i
   return std::nullopt;
 }
 
+std::vector<std::string> expiring_assignments(soci::session& s, std::int64_t cutoff_ms, int limit) {
+  std::vector<std::string> out;
+  soci::rowset<soci::row> rows = (s.prepare << "SELECT assignment_id FROM assignments WHERE status IN ('working', "
+                                               "'revision_requested') AND deadline_ms <= :cutoff "
+                                               "ORDER BY deadline_ms, assignment_id LIMIT :limit",
+                                  soci::use(cutoff_ms), soci::use(limit));
+  for (const auto& r : rows) out.push_back(get_str(r, 0));
+  return out;
+}
+
 bool move_assignment(soci::session& s, const std::string& id, AssignmentStatus from, AssignmentStatus to,
                      int revision_round, std::int64_t now_ms) {
   const std::string from_s(to_string(from)), to_s(to_string(to));

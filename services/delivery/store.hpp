@@ -69,6 +69,9 @@ struct Submission {
 // Inserts unless the id exists already (a replayed event). Returns whether a row was inserted.
 bool insert_assignment(soci::session& s, const Assignment& a);
 std::optional<Assignment> find_assignment(soci::session& s, const std::string& id);
+// Ids of assignments that take a submission (working, revision_requested) whose deadline is at or before
+// cutoff_ms (= now − grace), earliest deadline first.
+std::vector<std::string> expiring_assignments(soci::session& s, std::int64_t cutoff_ms, int limit);
 // Moves the assignment from `from` to `to` (and sets revision_round) only if it is still in `from`.
 bool move_assignment(soci::session& s, const std::string& id, AssignmentStatus from, AssignmentStatus to,
                      int revision_round, std::int64_t now_ms);

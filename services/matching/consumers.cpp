@@ -66,12 +66,16 @@ store::TaskRow task_from(const json& d) {
   return t;
 }
 
-// Publishes task.units_released for a closed task unless it already was (exactly once per task).
-void release_units_once(soci::session& s, const std::string& task_id, std::int64_t now_ms) {
+// Answers a cancel request of a closed task with task.units_released "cancel". The first answer records
+// the units never assigned; a repeat re-sends that figure with the current count (settlement ignores it by
+// release id, tasks recomputes from it). Nothing for an open task or a placeholder (task.opened answers).
+void answer_cancel(soci::session& s, const std::string& task_id, std::int64_t now_ms) {
   const auto task = store::find_task(s, task_id);
   if (!task || task->is_open || !task->opened) return;
-  if (!store::mark_units_released(s, task_id, now_ms)) return;
-  const auto u = units_released(task->units_total, task->units_assigned);
+  const auto u = cancel_release(task->units_total, task->units_assigned, task->cancel_units_released);
+  if (!task->cancel_units_released && !store::mark_units_released(s, task_id, u.units_released, now_ms)) {
+    throw std::logic_error("task " + task_id + ": cancel answer recorded concurrently");  // the task is locked
+  }
   events::publish(s, "task.units_released", task_id, units_released_data(task_id, task->enterprise_id, u));
 }
 
@@ -111,7 +115,7 @@ void on_task_opened(soci::session& s, const events::Event& e, const Settings& cf
   if (known && !known->opened) {
     // The cancel request came first: the task is born closed, and now we know what to release.
     store::fill_placeholder_task(s, t, now_ms);
-    release_units_once(s, t.profile.id, now_ms);
+    answer_cancel(s, t.profile.id, now_ms);
   }
 }
 
@@ -123,19 +127,45 @@ void on_task_cancel_requested(soci::session& s, const events::Event& e, std::int
     return;
   }
   if (store::close_task(s, task_id, now_ms)) store::withdraw_pending_offers(s, task_id, now_ms);
-  release_units_once(s, task_id, now_ms);
+  answer_cancel(s, task_id, now_ms);
 }
 
-void on_delivery_rejected(soci::session& s, const events::Event& e, const Settings& cfg, std::int64_t now_ms) {
+namespace {
+
+// A rejected or expired assignment: its units leave the count and the worker's load drops. An open task
+// offers them again; a closed one (its cancel answer counted them as assigned) releases them under
+// "asg:{assignment_id}". A duplicate or a verdict on a final assignment: no effect.
+void on_assignment_ended(soci::session& s, const events::Event& e, DeliveryVerdict verdict, const Settings& cfg,
+                         std::int64_t now_ms) {
   const auto a = locked_assignment(s, e);
-  if (!a || !assignment_after(a->status, DeliveryVerdict::rejected)) return;
-  if (!store::move_assignment(s, a->id, AssignmentStatus::active, AssignmentStatus::rejected, now_ms)) return;
+  if (!a) return;
+  const auto next = assignment_after(a->status, verdict);
+  if (!next) return;
+  if (!store::move_assignment(s, a->id, AssignmentStatus::active, *next, now_ms)) return;
   if (!store::release_units(s, a->task_id, a->units)) {
     throw std::logic_error("task " + a->task_id + " has fewer assigned units than assignment " + a->id);
   }
   store::add_load(s, a->worker_id, -1);
-  // offer_round does nothing for a closed task.
-  offer_round(s, a->task_id, cfg, now_ms);
+  const auto task = store::find_task(s, a->task_id);
+  if (!task) throw std::logic_error("assignment " + a->id + " without its task");
+  if (task->is_open) {
+    offer_round(s, a->task_id, cfg, now_ms);  // back to the pool (nothing happens past the deadline)
+    return;
+  }
+  // The task closed on a cancel request, whose answer counted this unit as assigned: release it now.
+  const auto u = assignment_release(a->id, a->units, task->units_total, task->units_assigned);
+  events::publish(s, "task.units_released", a->task_id, units_released_data(a->task_id, task->enterprise_id, u),
+                  e.trace_id);
+}
+
+}  // namespace
+
+void on_delivery_rejected(soci::session& s, const events::Event& e, const Settings& cfg, std::int64_t now_ms) {
+  on_assignment_ended(s, e, DeliveryVerdict::rejected, cfg, now_ms);
+}
+
+void on_assignment_expired(soci::session& s, const events::Event& e, const Settings& cfg, std::int64_t now_ms) {
+  on_assignment_ended(s, e, DeliveryVerdict::expired, cfg, now_ms);
 }
 
 void on_delivery_accepted(soci::session& s, const events::Event& e, std::int64_t now_ms) {
@@ -154,6 +184,8 @@ void add_consumers(events::Subscriptions& subs, const Settings& cfg) {
           [](soci::session& s, const events::Event& e) { on_task_cancel_requested(s, e, clock::now_ms()); });
   subs.on("delivery", "delivery.rejected",
           [cfg](soci::session& s, const events::Event& e) { on_delivery_rejected(s, e, cfg, clock::now_ms()); });
+  subs.on("delivery", "assignment.expired",
+          [cfg](soci::session& s, const events::Event& e) { on_assignment_expired(s, e, cfg, clock::now_ms()); });
   subs.on("delivery", "delivery.accepted",
           [](soci::session& s, const events::Event& e) { on_delivery_accepted(s, e, clock::now_ms()); });
 }

@@ -378,23 +378,117 @@ void cancel_and_units_released(bool pg) {
   auto p = problem_of([&] { f.accept("wkr_b", offer_b); });
   CHECK(p.status == 409);
   CHECK(p.type == "task-closed");
+  // Every cancel request is answered, always with the release "cancel" and the same figure.
   auto released = f.outbox("task.units_released");
-  REQUIRE(released.size() == 1);
+  REQUIRE(released.size() == 2);
   CHECK(released[0]["key"] == "tsk_c");
   CHECK(released[0]["data"] == json({{"task_id", "tsk_c"},
                                      {"enterprise_id", "ent_1"},
+                                     {"release_id", "cancel"},
                                      {"units_released", 4},
                                      {"units_assigned", 1},
                                      {"units_total", 5}}));
+  CHECK(released[1]["data"] == released[0]["data"]);
+  CHECK(f.task("tsk_c").cancel_units_released == 4);
 
   // A cancel request that overtakes task.opened: released once task.opened arrives, no offers made.
   f.deliver("task.cancel_requested", {{"task_id", "tsk_early"}, {"enterprise_id", "ent_1"}});
-  CHECK(f.outbox("task.units_released").size() == 1);
+  CHECK(f.outbox("task.units_released").size() == 2);
   f.open_task("tsk_early", 2);
   released = f.outbox("task.units_released");
-  REQUIRE(released.size() == 2);
-  CHECK(released[1]["data"]["units_released"] == 2);
+  REQUIRE(released.size() == 3);
+  CHECK(released[2]["data"]["units_released"] == 2);
+  CHECK(released[2]["data"]["release_id"] == "cancel");
   CHECK(f.offers("wkr_c").size() == 0);
+  // Asked again once it is known: answered with the same figure.
+  f.deliver("task.cancel_requested", {{"task_id", "tsk_early"}, {"enterprise_id", "ent_1"}});
+  released = f.outbox("task.units_released");
+  REQUIRE(released.size() == 4);
+  CHECK(released[3]["data"] == released[2]["data"]);
+}
+
+// A cancel answered while one unit is assigned, then that unit comes back (rejection, expiry): each is
+// released under its own id, the cancel's figure never changes, and the count reaches 0.
+void units_back_after_cancel(bool pg) {
+  Fixture f(pg);
+  for (const char* w : {"wkr_a", "wkr_b", "wkr_c"}) f.register_worker(w, {"design"});
+  go_online(f, {"wkr_a", "wkr_b", "wkr_c"});
+  f.open_task("tsk_r", 3);
+  const auto a1 = json::parse(f.accept("wkr_a", f.only_offer("wkr_a")).body)["id"].get<std::string>();
+  const auto a2 = json::parse(f.accept("wkr_b", f.only_offer("wkr_b")).body)["id"].get<std::string>();
+  f.deliver("task.cancel_requested", {{"task_id", "tsk_r"}, {"enterprise_id", "ent_1"}});
+  auto released = f.outbox("task.units_released");
+  REQUIRE(released.size() == 1);
+  CHECK(released[0]["data"]["units_released"] == 1);
+  CHECK(released[0]["data"]["units_assigned"] == 2);
+
+  // Rejected after the cancel: the unit is released, not offered again.
+  const json rejected = {{"assignment_id", a1}, {"task_id", "tsk_r"}, {"worker_id", "wkr_a"}, {"units", 1}};
+  f.deliver("delivery.rejected", rejected);
+  f.deliver("delivery.rejected", rejected);  // another event id: no second release
+  released = f.outbox("task.units_released");
+  REQUIRE(released.size() == 2);
+  CHECK(released[1]["key"] == "tsk_r");
+  CHECK(released[1]["data"] == json({{"task_id", "tsk_r"},
+                                     {"enterprise_id", "ent_1"},
+                                     {"release_id", "asg:" + a1},
+                                     {"units_released", 1},
+                                     {"units_assigned", 1},
+                                     {"units_total", 3}}));
+  CHECK(f.task("tsk_r").units_assigned == 1);
+  CHECK(f.load("wkr_a") == 0);
+  CHECK(f.offers("wkr_c").empty());
+
+  // A repeat cancel now: the same "cancel" figure, the current count.
+  f.deliver("task.cancel_requested", {{"task_id", "tsk_r"}, {"enterprise_id", "ent_1"}});
+  released = f.outbox("task.units_released");
+  REQUIRE(released.size() == 3);
+  CHECK(released[2]["data"]["release_id"] == "cancel");
+  CHECK(released[2]["data"]["units_released"] == 1);
+  CHECK(released[2]["data"]["units_assigned"] == 1);
+
+  // The other worker never submits: delivery expires the assignment, the unit is released too.
+  const json expired = {{"assignment_id", a2},  {"task_id", "tsk_r"}, {"enterprise_id", "ent_1"},
+                        {"worker_id", "wkr_b"}, {"units", 1},         {"reason", "deadline_passed"},
+                        {"expired_at_ms", 1000}};
+  f.deliver("assignment.expired", expired);
+  f.deliver("assignment.expired", expired);
+  released = f.outbox("task.units_released");
+  REQUIRE(released.size() == 4);
+  CHECK(released[3]["data"]["release_id"] == "asg:" + a2);
+  CHECK(released[3]["data"]["units_assigned"] == 0);
+  CHECK(f.task("tsk_r").units_assigned == 0);
+  CHECK(f.load("wkr_b") == 0);
+  CHECK(f.assignments("wkr_b")[0]["status"] == "expired");
+  // A late verdict on the expired assignment changes nothing.
+  f.deliver("delivery.rejected", {{"assignment_id", a2}, {"task_id", "tsk_r"}, {"worker_id", "wkr_b"}, {"units", 1}});
+  CHECK(f.outbox("task.units_released").size() == 4);
+}
+
+// An expiry on an open task puts the unit back in the pool and offers it again, like a rejection.
+void expiry_on_open_task(bool pg) {
+  Fixture f(pg);
+  for (const char* w : {"wkr_a", "wkr_b", "wkr_c", "wkr_d"}) f.register_worker(w, {"design"});
+  go_online(f, {"wkr_a", "wkr_b", "wkr_c"});
+  f.open_task("tsk_e", 1);
+  const auto a1 = json::parse(f.accept("wkr_a", f.only_offer("wkr_a")).body)["id"].get<std::string>();
+  CHECK(f.task("tsk_e").units_assigned == 1);
+  go_online(f, {"wkr_d"});
+  CHECK(f.offers("wkr_d").empty());  // full
+  f.deliver("assignment.expired", {{"assignment_id", a1},
+                                   {"task_id", "tsk_e"},
+                                   {"enterprise_id", "ent_1"},
+                                   {"worker_id", "wkr_a"},
+                                   {"units", 1},
+                                   {"reason", "deadline_passed"},
+                                   {"expired_at_ms", 1000}});
+  CHECK(f.task("tsk_e").units_assigned == 0);
+  CHECK(f.load("wkr_a") == 0);
+  CHECK(f.assignments("wkr_a")[0]["status"] == "expired");
+  CHECK(f.outbox("task.units_released").empty());
+  // Offered again to those whose offers were only withdrawn (b, c) and to d; never to a again.
+  CHECK(f.offers("wkr_b").size() == 1);
+  CHECK(f.offers("wkr_a").empty());
 }
 
 void delivery_verdicts(bool pg) {
@@ -471,6 +565,12 @@ void run_all(bool pg) {
   }
   SUBCASE("cancel releases units exactly once") {
     cancel_and_units_released(pg);
+  }
+  SUBCASE("units back after a cancel are released one by one") {
+    units_back_after_cancel(pg);
+  }
+  SUBCASE("an expiry on an open task offers the unit again") {
+    expiry_on_open_task(pg);
   }
   SUBCASE("delivery verdicts") {
     delivery_verdicts(pg);

@@ -82,12 +82,15 @@ std::string_view to_string(AssignmentStatus s) {
       return "completed";
     case AssignmentStatus::rejected:
       return "rejected";
+    case AssignmentStatus::expired:
+      return "expired";
   }
   return "active";
 }
 
 std::optional<AssignmentStatus> assignment_status_from(std::string_view s) {
-  for (auto v : {AssignmentStatus::active, AssignmentStatus::completed, AssignmentStatus::rejected}) {
+  for (auto v :
+       {AssignmentStatus::active, AssignmentStatus::completed, AssignmentStatus::rejected, AssignmentStatus::expired}) {
     if (to_string(v) == s) return v;
   }
   return std::nullopt;
@@ -95,12 +98,40 @@ std::optional<AssignmentStatus> assignment_status_from(std::string_view s) {
 
 std::optional<AssignmentStatus> assignment_after(AssignmentStatus current, DeliveryVerdict verdict) {
   if (current != AssignmentStatus::active) return std::nullopt;
-  return verdict == DeliveryVerdict::accepted ? AssignmentStatus::completed : AssignmentStatus::rejected;
+  switch (verdict) {
+    case DeliveryVerdict::accepted:
+      return AssignmentStatus::completed;
+    case DeliveryVerdict::rejected:
+      return AssignmentStatus::rejected;
+    case DeliveryVerdict::expired:
+      return AssignmentStatus::expired;
+  }
+  return std::nullopt;
+}
+
+std::string assignment_release_id(const std::string& assignment_id) {
+  return "asg:" + assignment_id;
 }
 
 UnitsReleased units_released(std::int64_t units_total, std::int64_t units_assigned) {
   assert(units_total >= 0 && units_assigned >= 0 && units_assigned <= units_total);
-  return UnitsReleased{std::max<std::int64_t>(0, units_total - units_assigned), units_assigned, units_total};
+  return UnitsReleased{kCancelReleaseId, std::max<std::int64_t>(0, units_total - units_assigned), units_assigned,
+                       units_total};
+}
+
+UnitsReleased cancel_release(std::int64_t units_total, std::int64_t units_assigned,
+                             std::optional<std::int64_t> released_at_cancel) {
+  UnitsReleased u = units_released(units_total, units_assigned);
+  // A repeat names the same release, so it must carry the same units: settlement ignores it by id, and
+  // units that came back since went out under their own "asg:" releases.
+  if (released_at_cancel) u.units_released = *released_at_cancel;
+  return u;
+}
+
+UnitsReleased assignment_release(const std::string& assignment_id, std::int64_t units, std::int64_t units_total,
+                                 std::int64_t units_assigned) {
+  assert(units > 0 && units_assigned >= 0 && units_assigned <= units_total);
+  return UnitsReleased{assignment_release_id(assignment_id), units, units_assigned, units_total};
 }
 
 }  // namespace crowd::matching

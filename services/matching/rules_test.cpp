@@ -56,6 +56,16 @@ TEST_CASE("assignments move once from active to completed or rejected") {
   }
 }
 
+TEST_CASE("an active assignment expires once; final ones ignore an expiry") {
+  CHECK(assignment_after(AssignmentStatus::active, DeliveryVerdict::expired) == AssignmentStatus::expired);
+  for (auto s : {AssignmentStatus::completed, AssignmentStatus::rejected, AssignmentStatus::expired}) {
+    CHECK_FALSE(assignment_after(s, DeliveryVerdict::expired));
+    CHECK_FALSE(assignment_after(AssignmentStatus::expired, DeliveryVerdict::accepted));
+  }
+  CHECK(assignment_status_from("expired") == AssignmentStatus::expired);
+  CHECK(to_string(AssignmentStatus::expired) == "expired");
+}
+
 TEST_CASE("units released on close: what was never assigned") {
   auto u = units_released(10, 4);
   CHECK(u.units_released == 6);
@@ -63,4 +73,27 @@ TEST_CASE("units released on close: what was never assigned") {
   CHECK(u.units_total == 10);
   CHECK(units_released(1, 1).units_released == 0);
   CHECK(units_released(3, 0).units_released == 3);
+  CHECK(u.release_id == "cancel");
+}
+
+TEST_CASE("cancel answers: the first records what was free, a repeat carries that figure and the current count") {
+  auto first = cancel_release(3, 1, std::nullopt);
+  CHECK(first.release_id == "cancel");
+  CHECK(first.units_released == 2);
+  CHECK(first.units_assigned == 1);
+  // The assigned unit came back (released on its own) before the enterprise asked again.
+  auto repeat = cancel_release(3, 0, 2);
+  CHECK(repeat.release_id == "cancel");
+  CHECK(repeat.units_released == 2);
+  CHECK(repeat.units_assigned == 0);
+  CHECK(repeat.units_total == 3);
+}
+
+TEST_CASE("a unit back to a closed task is released under its assignment's id") {
+  auto u = assignment_release("asg_1", 1, 3, 0);
+  CHECK(u.release_id == "asg:asg_1");
+  CHECK(u.units_released == 1);
+  CHECK(u.units_assigned == 0);
+  CHECK(u.units_total == 3);
+  CHECK(assignment_release_id("asg_9") == "asg:asg_9");
 }

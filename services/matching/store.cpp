@@ -94,8 +94,8 @@ WorkerRow worker_of(const soci::row& r) {
 constexpr const char* kTaskCols =
     "t.id, t.enterprise_id, t.category, t.mode, t.title, t.units_total, t.units_assigned, t.pay_per_unit_fen, "
     "t.currency, t.required_skills, t.place_lat_e6, t.place_lng_e6, t.radius_m, t.deadline_ms, t.review_window_s, "
-    "t.status, t.opened, t.units_released_at_ms";
-constexpr std::size_t kTaskColCount = 18;
+    "t.status, t.opened, t.units_released_at_ms, t.cancel_units_released";
+constexpr std::size_t kTaskColCount = 19;
 
 TaskRow task_of(const soci::row& r, std::size_t at = 0) {
   TaskRow t;
@@ -116,6 +116,7 @@ TaskRow task_of(const soci::row& r, std::size_t at = 0) {
   t.is_open = get_str(r, at + 15) == "open";
   t.opened = get_i64(r, at + 16) != 0;
   t.units_released_at_ms = get_opt_i64(r, at + 17);
+  t.cancel_units_released = get_opt_i64(r, at + 18);
   return t;
 }
 
@@ -343,11 +344,12 @@ bool close_task(soci::session& s, const std::string& task_id, std::int64_t now_m
   return affected(st) == 1;
 }
 
-bool mark_units_released(soci::session& s, const std::string& task_id, std::int64_t now_ms) {
-  const long long now = now_ms;
-  soci::statement st = (s.prepare << "UPDATE m_tasks SET units_released_at_ms = :now WHERE id = :id AND "
-                                     "units_released_at_ms IS NULL",
-                        soci::use(now), soci::use(task_id));
+bool mark_units_released(soci::session& s, const std::string& task_id, std::int64_t units_released,
+                         std::int64_t now_ms) {
+  const long long now = now_ms, units = units_released;
+  soci::statement st = (s.prepare << "UPDATE m_tasks SET units_released_at_ms = :now, cancel_units_released = :u "
+                                     "WHERE id = :id AND units_released_at_ms IS NULL",
+                        soci::use(now), soci::use(units), soci::use(task_id));
   return affected(st) == 1;
 }
 
@@ -449,7 +451,7 @@ std::vector<OfferView> live_offers_of_worker(soci::session& s, const std::string
        soci::use(worker_id), soci::use(now), soci::use(after_id));
   std::vector<OfferView> out;
   for (const auto& r : rs) out.push_back(OfferView{offer_of(r), task_of(r, kOfferColCount)});
-  static_assert(kTaskColCount == 18);
+  static_assert(kTaskColCount == 19);
   return out;
 }
 

@@ -49,6 +49,7 @@ struct TaskRow {
   bool is_open = false;
   bool opened = false;  // false: placeholder made by an early cancel request
   std::optional<std::int64_t> units_released_at_ms;
+  std::optional<std::int64_t> cancel_units_released;  // what the first answer to a cancel request released
 
   std::int64_t units_free() const { return units_total - units_assigned; }
 };
@@ -65,12 +66,14 @@ std::optional<TaskRow> find_task(soci::session& s, const std::string& task_id);
 bool lock_task(soci::session& s, const std::string& task_id, std::optional<std::int64_t> match_after_ms = {});
 // The one statement that hands out a unit: true when it took one (affected rows = 1).
 bool claim_unit(soci::session& s, const std::string& task_id);
-// Gives units back (delivery rejected). False when that would go below zero.
+// Gives units back (delivery rejected, assignment expired). False when that would go below zero.
 bool release_units(soci::session& s, const std::string& task_id, std::int64_t units);
 // open → closed; false when it was not open.
 bool close_task(soci::session& s, const std::string& task_id, std::int64_t now_ms);
-// Marks task.units_released as published; false when it already was (so it is published once).
-bool mark_units_released(soci::session& s, const std::string& task_id, std::int64_t now_ms);
+// Records the first answer to a cancel request (its time and units_released); false when one already was,
+// so the figure of the first answer is the one every repeat carries.
+bool mark_units_released(soci::session& s, const std::string& task_id, std::int64_t units_released,
+                         std::int64_t now_ms);
 // Open tasks with free units, deadline ahead, no pending offer and match_after_ms reached.
 std::vector<std::string> tasks_needing_offers(soci::session& s, std::int64_t now_ms, int limit);
 // Open tasks with free units and deadline ahead the worker holds no non-withdrawn offer of.

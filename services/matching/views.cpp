@@ -99,6 +99,7 @@ json units_released_data(const std::string& task_id, const std::string& enterpri
   return {
       {"task_id", task_id},
       {"enterprise_id", enterprise_id},
+      {"release_id", u.release_id},
       {"units_released", u.units_released},
       {"units_assigned", u.units_assigned},
       {"units_total", u.units_total},

@@ -116,28 +116,51 @@ void on_task_created(soci::session& s, const events::Event& e) {
                   e.trace_id);
 }
 
-// task.units_released (matching) → escrow release.
+// task.units_released (matching) → one escrow release.
 // Moves units_released × pay_per_unit from task:{task}:escrow back to ent:{enterprise}:available with
-// transfer "release:{task}" (one release per task) and publishes escrow.released. Idempotent: a task whose
-// escrow already released units is a no-op; 0 units or a rejected (never held) escrow: nothing to do.
-// No escrow yet, or more units than are open: throws (retried, then dead-lettered).
+// transfer "release:{task}:{release_id}" (release_id absent → "cancel") and publishes escrow.released.
+// Several releases of one task apply (the cancel answer, then one per assignment that came back); each
+// release id applies once: a transfer already written under it makes the event a no-op, whatever its
+// figures (a repeated cancel answer). 0 units or a rejected (never held) escrow: nothing to do.
+// Refused (throws: retried, then dead-lettered): no escrow, another enterprise, a malformed release_id, an
+// "asg:" release of an assignment settlement already paid, more units or money than the escrow still holds
+// unsettled and unreleased.
 void on_units_released(soci::session& s, const events::Event& e);
 
-// tasks publishes task.cancelled for a task cancelled before it opened, and again if the hold arrives after
-// the cancel: the hold (if any) is released like matching's units_released. Before any hold there is
-// nothing to release, and the re-publication after the hold will come.
+// tasks task.cancelled. Published for a task cancelled before it opened (and again if the hold arrives
+// after the cancel): the hold (if any) is released like matching's answer, under the same release id
+// "cancel", so the two can never both pay out. Before any hold there is nothing to release, and the
+// re-publication after the hold will come. A task.cancelled with released_by_matching: true comes from a
+// task that opened: matching's task.units_released events return its escrow, so it is only logged here.
 void on_task_cancelled(soci::session& s, const events::Event& e) {
-  if (!load_escrow(s, str_of(e, "task_id"))) {
-    log::info("task cancelled before any hold; nothing to release", {{"task_id", str_of(e, "task_id")}});
+  const std::string task_id = str_of(e, "task_id");
+  if (e.data.value("released_by_matching", false)) {
+    log::info("task cancelled after matching released its units; nothing to release here", {{"task_id", task_id}});
+    return;
+  }
+  if (!load_escrow(s, task_id)) {
+    log::info("task cancelled before any hold; nothing to release", {{"task_id", task_id}});
     return;
   }
   on_units_released(s, e);
 }
 
+namespace {
+
+std::string release_id_of(const events::Event& e) {
+  const auto it = e.data.find("release_id");
+  if (it == e.data.end() || it->is_null()) return kCancelReleaseId;
+  return str_of(e, "release_id");
+}
+
+}  // namespace
+
 void on_units_released(soci::session& s, const events::Event& e) {
   const std::string task_id = str_of(e, "task_id");
   const std::string enterprise_id = str_of(e, "enterprise_id");
   const std::int64_t units = int_of(e, "units_released");
+  const std::string release_id = release_id_of(e);
+  if (auto problem = release_id_problem(release_id)) refuse(e, *problem);
   const auto escrow = load_escrow(s, task_id);
   if (!escrow) refuse(e, "no escrow for task " + task_id);
   if (escrow->enterprise_id != enterprise_id) refuse(e, "enterprise_id differs from the escrow's");
@@ -145,21 +168,27 @@ void on_units_released(soci::session& s, const events::Event& e) {
     log::info("nothing to release", {{"task_id", task_id}, {"status", escrow->status}, {"units", units}});
     return;
   }
-  if (escrow->units_released > 0) {
-    log::info("escrow already released; event ignored", {{"task_id", task_id}, {"event_id", e.id}});
+  const std::string transfer_id = release_transfer_id(task_id, release_id);
+  if (transfer_exists(s, transfer_id)) {
+    log::info("release already applied; event ignored",
+              {{"task_id", task_id}, {"release_id", release_id}, {"event_id", e.id}});
     return;
+  }
+  if (const auto asg = released_assignment(release_id); asg && find_settlement_by_assignment(s, *asg)) {
+    refuse(e, "assignment " + *asg + " was settled; its units cannot be released");
   }
   if (auto problem = release_problem(*escrow, units)) refuse(e, *problem);
   const std::int64_t amount = units * escrow->pay_per_unit_fen;  // no overflow: checked by release_problem
-  const std::string transfer_id = "release:" + task_id;
   if (transfer(s, transfer_id, task_escrow(task_id), enterprise_available(enterprise_id), amount, "escrow_release",
                task_id) == Applied::duplicate) {
-    refuse(e, "transfer " + transfer_id + " exists but the escrow released nothing");
+    // A concurrent consumer wrote it first (PostgreSQL, several instances): retried, then a no-op above.
+    throw std::runtime_error("transfer " + transfer_id + " was written concurrently; the event will be retried");
   }
   add_released(s, *escrow, units, amount, transfer_id);
   events::publish(s, "escrow.released", task_id,
                   {{"task_id", task_id},
                    {"enterprise_id", enterprise_id},
+                   {"release_id", release_id},
                    {"units", units},
                    {"amount_fen", amount},
                    {"transfer_id", transfer_id}},

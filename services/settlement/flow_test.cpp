@@ -239,14 +239,16 @@ TEST_CASE("release: unassigned units go back once; the escrow closes when every 
                       {"units_assigned", 2},
                       {"units_total", 4}};
   deliver(t, "task.units_released", released, on_units_released);
-  deliver(t, "task.units_released", released, on_units_released);  // replay: one release per task
+  deliver(t, "task.units_released", released, on_units_released);  // replay: one release per release id
   const auto ev = published(t, "escrow.released");
   REQUIRE(ev.size() == 1);
+  // No release_id in the event: the cancel answer ("cancel").
   CHECK(ev[0] == json{{"task_id", "tsk_a"},
                       {"enterprise_id", "ent_1"},
+                      {"release_id", "cancel"},
                       {"units", 2},
                       {"amount_fen", 20'000},
-                      {"transfer_id", "release:tsk_a"}});
+                      {"transfer_id", "release:tsk_a:cancel"}});
   auto ent = request(kEnt);
   json bal = body_of(get_my_balance(t.db, ent));
   CHECK(fen(bal["available"]) == 20'000);
@@ -258,6 +260,94 @@ TEST_CASE("release: unassigned units go back once; the escrow closes when every 
     CHECK(TestDb::count(s, "SELECT COUNT(*) FROM escrows WHERE task_id = 'tsk_a' AND status = 'closed'") == 1);
     CHECK(balance_of(s, "task:tsk_a:escrow") == 0);
   });
+  CHECK(check(t)["ok"] == true);
+}
+
+namespace {
+
+json release(const std::string& task, const std::string& release_id, std::int64_t units, std::int64_t assigned,
+             std::int64_t total) {
+  return {{"task_id", task},         {"enterprise_id", "ent_1"},   {"release_id", release_id},
+          {"units_released", units}, {"units_assigned", assigned}, {"units_total", total}};
+}
+
+}  // namespace
+
+TEST_CASE("release: several releases of one task apply once each; too much is refused") {
+  TestDb t;
+  deposit(t, 30'000, "k1");
+  deliver(t, "task.created", task_created("tsk_r", 3, 10'000), on_task_created);
+  // Cancel answered with one unit assigned: 2 units back.
+  deliver(t, "task.units_released", release("tsk_r", "cancel", 2, 1, 3), on_units_released);
+  // The assigned unit's delivery is rejected after the cancel: it comes back under its own id.
+  deliver(t, "task.units_released", release("tsk_r", "asg:asg_1", 1, 0, 3), on_units_released);
+  auto ev = published(t, "escrow.released");
+  REQUIRE(ev.size() == 2);
+  CHECK(ev[1] == json{{"task_id", "tsk_r"},
+                      {"enterprise_id", "ent_1"},
+                      {"release_id", "asg:asg_1"},
+                      {"units", 1},
+                      {"amount_fen", 10'000},
+                      {"transfer_id", "release:tsk_r:asg:asg_1"}});
+  // Repeats of either id (a repeated cancel answer carries other figures) are no-ops.
+  deliver(t, "task.units_released", release("tsk_r", "cancel", 2, 0, 3), on_units_released);
+  deliver(t, "task.units_released", release("tsk_r", "asg:asg_1", 1, 0, 3), on_units_released);
+  // tasks' task.cancelled of this task (it opened): matching's releases returned the money.
+  deliver(t, "task.cancelled",
+          {{"task_id", "tsk_r"}, {"enterprise_id", "ent_1"}, {"units_released", 1}, {"released_by_matching", true}},
+          on_task_cancelled);
+  CHECK(published(t, "escrow.released").size() == 2);
+  auto ent = request(kEnt);
+  json bal = body_of(get_my_balance(t.db, ent));
+  CHECK(fen(bal["available"]) == 30'000);
+  CHECK(fen(bal["escrow"]) == 0);
+  t.db.with([](soci::session& s) {
+    CHECK(TestDb::count(s,
+                        "SELECT COUNT(*) FROM escrows WHERE task_id = 'tsk_r' AND status = 'closed' AND "
+                        "units_released = 3 AND released_fen = 30000") == 1);
+    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers WHERE kind = 'escrow_release' AND ref = 'tsk_r'") == 2);
+  });
+  // A further release finds nothing left: refused, nothing moves.
+  CHECK_THROWS(deliver(t, "task.units_released", release("tsk_r", "asg:asg_2", 1, 0, 3), on_units_released));
+  CHECK(check(t)["ok"] == true);
+}
+
+TEST_CASE("release: larger than what is left unsettled is refused; settled assignments are not released") {
+  TestDb t;
+  deposit(t, 30'000, "k1");
+  deliver(t, "task.created", task_created("tsk_s", 3, 10'000), on_task_created);
+  deliver(t, "delivery.accepted", accepted("asg_1", "tsk_s", 1, 10'000), on_delivery_accepted);
+  deliver(t, "task.units_released", release("tsk_s", "cancel", 1, 2, 3), on_units_released);
+  // One unit is left in escrow: two are refused, and so is a release of the settled assignment.
+  CHECK_THROWS(deliver(t, "task.units_released", release("tsk_s", "asg:asg_2", 2, 0, 3), on_units_released));
+  CHECK_THROWS(deliver(t, "task.units_released", release("tsk_s", "asg:asg_1", 1, 1, 3), on_units_released));
+  // Malformed release ids are refused before anything moves.
+  CHECK_THROWS(deliver(t, "task.units_released", release("tsk_s", "refund", 1, 1, 3), on_units_released));
+  CHECK_THROWS(deliver(t, "task.units_released", release("tsk_s", "asg:", 1, 1, 3), on_units_released));
+  t.db.with([](soci::session& s) {
+    CHECK(balance_of(s, "task:tsk_s:escrow") == 10'000);
+    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers WHERE kind = 'escrow_release'") == 1);
+  });
+  deliver(t, "task.units_released", release("tsk_s", "asg:asg_2", 1, 1, 3), on_units_released);
+  t.db.with([](soci::session& s) { CHECK(balance_of(s, "task:tsk_s:escrow") == 0); });
+  CHECK(check(t)["ok"] == true);
+}
+
+TEST_CASE("release: task.cancelled of a task that never opened and matching's answer pay out once") {
+  TestDb t;
+  deposit(t, 20'000, "k1");
+  deliver(t, "task.created", task_created("tsk_c", 2, 10'000), on_task_created);
+  const json cancelled{{"task_id", "tsk_c"}, {"enterprise_id", "ent_1"}, {"units_released", 2}};
+  deliver(t, "task.cancelled", cancelled, on_task_cancelled);
+  deliver(t, "task.cancelled", cancelled, on_task_cancelled);  // re-published after the hold
+  // Even a stray cancel answer for it finds the release "cancel" done.
+  deliver(t, "task.units_released", release("tsk_c", "cancel", 2, 0, 2), on_units_released);
+  const auto ev = published(t, "escrow.released");
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0]["transfer_id"] == "release:tsk_c:cancel");
+  CHECK(ev[0]["release_id"] == "cancel");
+  auto ent = request(kEnt);
+  CHECK(fen(body_of(get_my_balance(t.db, ent))["available"]) == 20'000);
   CHECK(check(t)["ok"] == true);
 }
 

@@ -153,6 +153,11 @@ Applied transfer(soci::session& s, const std::string& id, const std::string& fro
   return transfer(s, t);
 }
 
+bool transfer_exists(soci::session& s, const std::string& id) {
+  soci::rowset<soci::row> rows = (s.prepare << "SELECT 1 FROM transfers WHERE id = :id", soci::use(id));
+  return rows.begin() != rows.end();
+}
+
 std::int64_t balance_of(soci::session& s, const std::string& account_id) {
   soci::rowset<soci::row> rows =
       (s.prepare << "SELECT balance_fen FROM accounts WHERE id = :id", soci::use(account_id));

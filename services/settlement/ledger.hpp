@@ -85,6 +85,9 @@ Applied transfer(soci::session& s, const TransferSpec& t);
 Applied transfer(soci::session& s, const std::string& id, const std::string& from, const std::string& to,
                  std::int64_t amount_fen, const std::string& kind, const std::string& ref);
 
+// Whether a transfer with this id was written (a release or any other effect already applied).
+bool transfer_exists(soci::session& s, const std::string& id);
+
 // The stored balance of an account (0 when it was never opened).
 std::int64_t balance_of(soci::session& s, const std::string& account_id);
 

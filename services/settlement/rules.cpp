@@ -3,6 +3,7 @@
 #include <cctype>
 #include <map>
 #include <stdexcept>
+#include <string_view>
 
 namespace crowd::settlement {
 
@@ -33,6 +34,34 @@ std::optional<std::string> release_problem(const EscrowState& e, std::int64_t un
   const auto amount = checked_mul(units, e.pay_per_unit_fen);
   if (!amount || *amount > e.remaining_fen()) return "escrow of " + e.task_id + " has too little left";
   return std::nullopt;
+}
+
+namespace {
+constexpr std::string_view kAssignmentReleasePrefix = "asg:";
+}  // namespace
+
+std::optional<std::string> release_id_problem(const std::string& release_id) {
+  if (release_id == kCancelReleaseId) return std::nullopt;
+  if (release_id.rfind(kAssignmentReleasePrefix, 0) != 0) {
+    return "release_id must be \"cancel\" or \"asg:{assignment_id}\", got \"" + release_id.substr(0, 40) + "\"";
+  }
+  const std::string id = release_id.substr(kAssignmentReleasePrefix.size());
+  if (id.empty() || id.size() > 100) return "release_id: assignment id must be 1..100 characters";
+  for (const char c : id) {
+    if (c == ':' || std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c))) {
+      return "release_id: assignment id holds ':', a space or a control character";
+    }
+  }
+  return std::nullopt;
+}
+
+std::string release_transfer_id(const std::string& task_id, const std::string& release_id) {
+  return "release:" + task_id + ":" + release_id;
+}
+
+std::optional<std::string> released_assignment(const std::string& release_id) {
+  if (release_id.rfind(kAssignmentReleasePrefix, 0) != 0) return std::nullopt;
+  return release_id.substr(kAssignmentReleasePrefix.size());
 }
 
 std::optional<std::string> settlement_problem(const EscrowState& e, const Acceptance& a) {

@@ -49,8 +49,21 @@ struct HoldRequest {
 // A malformed request is a contract breach by the producer: it is retried and then dead-lettered.
 std::optional<std::string> hold_request_problem(const HoldRequest& h);
 
-// task.units_released: why the escrow cannot release `units` (nullopt when it can).
+// task.units_released: why the escrow cannot release `units` (nullopt when it can): the escrow must be
+// held and still hold that many units and their money unsettled and unreleased.
 std::optional<std::string> release_problem(const EscrowState& e, std::int64_t units);
+
+// A release of escrow is named by the event's release_id, once per task and id:
+//   "cancel"            matching's answer to a cancel request (and tasks' task.cancelled for a task that
+//                       never opened: the same id, so the two can never both pay out);
+//   "asg:{assignment}"  the units of one assignment that came back to a cancelled task.
+inline constexpr const char* kCancelReleaseId = "cancel";
+// nullopt when release_id is one of the above (assignment id non-empty, ≤ 100 characters, no ':' or space).
+std::optional<std::string> release_id_problem(const std::string& release_id);
+// "release:{task_id}:{release_id}": the ledger transfer id, which makes each release happen once.
+std::string release_transfer_id(const std::string& task_id, const std::string& release_id);
+// The assignment of an "asg:" release; nullopt for "cancel".
+std::optional<std::string> released_assignment(const std::string& release_id);
 
 // delivery.accepted as settlement reads it.
 struct Acceptance {

@@ -64,6 +64,21 @@ TEST_CASE("release: only held escrows, only open units, only money that is there
   CHECK(release_problem(e, 1));
 }
 
+TEST_CASE("release ids: the cancel answer or one assignment, each its own transfer") {
+  CHECK_FALSE(release_id_problem("cancel"));
+  CHECK_FALSE(release_id_problem("asg:asg_01ABC"));
+  CHECK(release_id_problem(""));
+  CHECK(release_id_problem("asg:"));
+  CHECK(release_id_problem("asg:a:b"));
+  CHECK(release_id_problem("asg:a b"));
+  CHECK(release_id_problem("asg:" + std::string(101, 'x')));
+  CHECK(release_id_problem("Cancel"));
+  CHECK(release_transfer_id("tsk_1", "cancel") == "release:tsk_1:cancel");
+  CHECK(release_transfer_id("tsk_1", "asg:asg_2") == "release:tsk_1:asg:asg_2");
+  CHECK(released_assignment("asg:asg_2") == "asg_2");
+  CHECK_FALSE(released_assignment("cancel"));
+}
+
 TEST_CASE("settlement: amount must be units × pay of the escrow and still be held") {
   const EscrowState e = held_escrow();
   CHECK_FALSE(settlement_problem(e, acceptance(2, 20'000)));

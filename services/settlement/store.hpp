@@ -20,7 +20,8 @@ std::optional<EscrowState> load_escrow(soci::session& s, const std::string& task
 // hold was rejected, turns that row into the new outcome. Throws when a held/closed row exists.
 void save_hold_outcome(soci::session& s, const HoldRequest& h, const std::string& status, std::int64_t held_fen,
                        const std::string& hold_transfer_id);
-// Adds released units and money; the escrow's status becomes closed when no unit is left.
+// Adds released units and money (one release of possibly several; release_transfer_id keeps the latest);
+// the escrow's status becomes closed when no unit is left. Conditional on units_released being unchanged.
 void add_released(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t amount_fen,
                   const std::string& transfer_id);
 // Adds settled units and money (conditional on the units still being open: throws otherwise).

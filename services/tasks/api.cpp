@@ -142,9 +142,10 @@ Response Api::list_tasks(Request& req) {
 
 // POST /v1/tasks/{id}/cancel. Who: the owner enterprise (others: 404; workers, operators: 403).
 // pending_funding / funding_failed → cancelled at once (200, task.cancelled); open / in_progress →
-// cancelling (202, task.cancel_requested; matching answers with task.units_released); cancelling → 202
-// again, no new event; completed / cancelled → 409. Idempotency: optional Idempotency-Key; without one a
-// repeated cancel is harmless anyway (202 while cancelling, 409 once cancelled).
+// cancelling (202, task.cancel_requested; matching answers every request with task.units_released, so an
+// in_progress task whose earlier cancel was answered asks again and comes back); cancelling → 202 again, no
+// new event; completed / cancelled → 409. Idempotency: optional Idempotency-Key; without one a repeated
+// cancel is harmless anyway (202 while cancelling or in progress, 409 once cancelled).
 Response Api::cancel_task(Request& req) {
   const auth::Principal& who = http::require_role(req, {Role::enterprise});
   const std::string id = req.param("id");

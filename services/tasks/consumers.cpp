@@ -86,9 +86,11 @@ void on_assignment_created_event(soci::session& s, const events::Event& e) {
   commit(s, *t, on_assigned(t->progress, units), false, e);
 }
 
-// matching task.units_released {task_id, enterprise_id, units_released, units_assigned, units_total}:
-// units_total := units_assigned; none assigned → cancelled (task.cancelled); otherwise in_progress, or
-// completed when every remaining unit is already settled (task.completed). Late or repeated: no-op.
+// matching task.units_released {task_id, enterprise_id, release_id, units_released, units_assigned,
+// units_total}: every release recomputes, from cancelling or in_progress (lifecycle.hpp): units_total :=
+// max(units_assigned, units_completed) capped by the current total; none → cancelled (task.cancelled with
+// released_by_matching, once: a cancelled task ignores later releases); otherwise in_progress, or completed
+// when every remaining unit is already settled (task.completed). The release_id is settlement's concern.
 void on_units_released_event(soci::session& s, const events::Event& e) {
   std::optional<Task> t = task_of(s, e);
   if (!t) return;
@@ -108,7 +110,7 @@ void on_settlement_completed_event(soci::session& s, const events::Event& e) {
   const std::int64_t units = int_of(e, "units");
   if (units <= 0) throw std::runtime_error("tasks: settlement.completed with non-positive units");
   const std::int64_t now = clock::now_ms();
-  Step step{t->progress, {}, 0, {}};
+  Step step{t->progress, {}, 0, {}, false};
   if (store::insert_assignment(s, assignment_id, t->id, str_of(e, "worker_id"), units, now)) {
     step = on_assigned(t->progress, units);
   }

@@ -102,7 +102,7 @@ std::string emit_type(Emit e) {
 }
 
 Step on_escrow_held(const Progress& p) {
-  Step st{p, {}, 0, {}};
+  Step st{p, {}, 0, {}, false};
   switch (p.status) {
     case Status::pending_funding:
       move(st.next, Status::open);
@@ -126,7 +126,7 @@ Step on_escrow_held(const Progress& p) {
 }
 
 Step on_escrow_rejected(const Progress& p) {
-  Step st{p, {}, 0, {}};
+  Step st{p, {}, 0, {}, false};
   if (p.status == Status::pending_funding) {
     move(st.next, Status::funding_failed);
     st.emit.push_back(Emit::funding_failed);
@@ -137,7 +137,7 @@ Step on_escrow_rejected(const Progress& p) {
 }
 
 Step on_assigned(const Progress& p, std::int64_t units) {
-  Step st{p, {}, 0, {}};
+  Step st{p, {}, 0, {}, false};
   st.next.units_assigned += units;
   switch (p.status) {
     case Status::open:
@@ -154,7 +154,7 @@ Step on_assigned(const Progress& p, std::int64_t units) {
 }
 
 Step on_settled(const Progress& p, std::int64_t units) {
-  Step st{p, {}, 0, {}};
+  Step st{p, {}, 0, {}, false};
   st.next.units_completed += units;
   switch (p.status) {
     case Status::open:
@@ -176,16 +176,19 @@ Step on_settled(const Progress& p, std::int64_t units) {
 }
 
 Step on_units_released(const Progress& p, std::int64_t units_assigned_reported) {
-  Step st{p, {}, 0, {}};
+  Step st{p, {}, 0, {}, false};
   if (p.status != Status::open && p.status != Status::in_progress && p.status != Status::cancelling) {
     if (p.status == Status::pending_funding || p.status == Status::funding_failed) {
       st.warning = late("task.units_released", p);
     }
     return st;  // cancelled or completed already: a duplicate or a late answer
   }
-  if (p.status != Status::cancelling) st.warning = "units released without a cancel request";
-  // Matching's count is authoritative (it sees rejections that put units back); never below what was
-  // already settled, never above what was posted.
+  // From in_progress: a unit that came back after the cancel was answered, or the answer to a repeated
+  // cancel request. From open: matching closed a task tasks never asked it to close.
+  if (p.status == Status::open) st.warning = "units released without a cancel request";
+  // Matching's count is authoritative (it sees rejections and expiries that put units back); never below
+  // what was already settled, never above the current total (matching's count only falls once closed, so
+  // a late figure cannot raise it again).
   std::int64_t total = std::max(units_assigned_reported, p.units_completed);
   if (total > p.units_total) {
     st.warning = "matching reports more units assigned than the task has";
@@ -197,6 +200,7 @@ Step on_units_released(const Progress& p, std::int64_t units_assigned_reported) 
     move(st.next, Status::cancelled);
     st.emit.push_back(Emit::cancelled);
     st.units_released = p.units_total;
+    st.released_by_matching = true;
     return st;
   }
   move(st.next, Status::in_progress);
@@ -205,7 +209,7 @@ Step on_units_released(const Progress& p, std::int64_t units_assigned_reported) 
 }
 
 CancelDecision on_cancel(const Progress& p) {
-  CancelDecision d{CancelKind::refused, Step{p, {}, 0, {}}};
+  CancelDecision d{CancelKind::refused, Step{p, {}, 0, {}, false}};
   switch (p.status) {
     case Status::pending_funding:
     case Status::funding_failed:

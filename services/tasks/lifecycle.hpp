@@ -35,6 +35,9 @@ struct Step {
   std::vector<Emit> emit;
   std::int64_t units_released = 0;  // for Emit::cancelled: units that will never be worked
   std::string warning;              // non-empty: worth a log line (a late or inconsistent event)
+  // For Emit::cancelled: the task opened, so matching's task.units_released events returned its escrow
+  // and settlement must not release on task.cancelled (it releases only for a task that never opened).
+  bool released_by_matching = false;
 };
 
 // settlement escrow.held: pending_funding → open. For a task already cancelled the money is held for
@@ -49,12 +52,17 @@ Step on_assigned(const Progress& p, std::int64_t units);
 // assignment was never seen (settlement overtook matching's stream).
 Step on_settled(const Progress& p, std::int64_t units);
 // matching task.units_released: matching closed the task to new accepts and reports units_assigned
-// (authoritative). units_total becomes what was assigned; nothing assigned → cancelled.
+// (authoritative) after this release: its answer to a cancel request (every request is answered, a repeat
+// too) or a unit that came back after the cancel (rejected, expired). Each one recomputes, from
+// cancelling or in_progress alike: units_total = max(units_assigned, units_completed), never above the
+// current units_total; 0 → cancelled (task.cancelled once, flagged released_by_matching); all settled →
+// completed; else in_progress.
 Step on_units_released(const Progress& p, std::int64_t units_assigned_reported);
 
 enum class CancelKind {
   cancelled_now,      // nothing was funded or open to workers: cancelled at once (200)
-  requested,          // open or in progress: cancelling until matching releases the units (202)
+  requested,          // open or in progress (also after an earlier cancel was answered): cancelling until
+                      // matching answers with task.units_released (202)
   already_requested,  // a repeated cancel while cancelling: no change (202)
   refused,            // completed or cancelled: 409
 };

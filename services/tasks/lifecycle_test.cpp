@@ -180,6 +180,55 @@ TEST_CASE("units released: matching's count never drops below settled units nor 
   CHECK_FALSE(high.warning.empty());
 }
 
+TEST_CASE("units released: a task that opened is cancelled with released_by_matching") {
+  Step st = on_units_released(at(Status::cancelling, 3), 0);
+  CHECK(st.released_by_matching);
+  CHECK(st.warning.empty());
+  // A task cancelled before it opened: settlement releases on task.cancelled.
+  CHECK_FALSE(on_cancel(at(Status::pending_funding, 3)).step.released_by_matching);
+  CHECK_FALSE(on_escrow_held(at(Status::cancelled, 3)).released_by_matching);
+}
+
+TEST_CASE("units released from in_progress: units back after the cancel recompute the task") {
+  // 3 posted, 1 free released by the cancel answer: 2 assigned, 1 of them settled.
+  Step answered = on_units_released(at(Status::cancelling, 3, 2, 1), 2);
+  CHECK(answered.next == at(Status::in_progress, 2, 2, 1));
+  // The other unit's delivery is rejected: released, the settled unit was the last → completed.
+  Step back = on_units_released(answered.next, 1);
+  CHECK(back.next == at(Status::completed, 1, 1, 1));
+  CHECK(back.emit == std::vector<Emit>{Emit::completed});
+  CHECK(back.warning.empty());
+
+  // Nothing settled: the last unit back → cancelled, task.cancelled once.
+  Step one = on_units_released(at(Status::in_progress, 1, 1, 0), 0);
+  CHECK(one.next == at(Status::cancelled, 0, 0, 0));
+  CHECK(one.emit == std::vector<Emit>{Emit::cancelled});
+  CHECK(one.released_by_matching);
+  CHECK(one.warning.empty());
+  CHECK(on_units_released(one.next, 0).emit.empty());
+
+  // A late figure never raises the total again.
+  Step late = on_units_released(at(Status::in_progress, 2, 2, 0), 3);
+  CHECK(late.next.units_total == 2);
+  CHECK(late.next.status == Status::in_progress);
+}
+
+TEST_CASE("a repeated cancel after the answer: cancelling again until the next answer") {
+  Step answered = on_units_released(at(Status::cancelling, 5, 2, 0), 2);
+  REQUIRE(answered.next.status == Status::in_progress);
+  auto again = on_cancel(answered.next);
+  CHECK(again.kind == CancelKind::requested);
+  CHECK(again.step.emit == std::vector<Emit>{Emit::cancel_requested});
+  // Matching answers every request: the same figure gets the task out of cancelling.
+  Step second = on_units_released(again.step.next, 2);
+  CHECK(second.next == at(Status::in_progress, 2, 2, 0));
+  CHECK(second.emit.empty());
+  // Units came back meanwhile: the answer's count decides.
+  Step none = on_units_released(again.step.next, 0);
+  CHECK(none.next.status == Status::cancelled);
+  CHECK(none.emit == std::vector<Emit>{Emit::cancelled});
+}
+
 TEST_CASE("units released late or twice: no change") {
   for (Status s : {Status::cancelled, Status::completed}) {
     Step st = on_units_released(at(s, 2, 2, 2), 0);

@@ -150,6 +150,13 @@ json released(const std::string& task_id, std::int64_t released_units, std::int6
           {"units_total", total}};
 }
 
+json released_as(const std::string& task_id, const std::string& release_id, std::int64_t released_units,
+                 std::int64_t assigned, std::int64_t total) {
+  json d = released(task_id, released_units, assigned, total);
+  d["release_id"] = release_id;
+  return d;
+}
+
 std::string status_of(Fixture& f, const std::string& id) {
   return f.call("GET", "/v1/tasks/" + id, kOperator).body["status"].get<std::string>();
 }
@@ -355,6 +362,51 @@ TEST_CASE("cancel of a task in progress: the assigned units go on and complete i
   CHECK(status_of(f, id) == "completed");
   CHECK(f.published("task.cancelled").empty());
   REQUIRE(f.published("task.completed").size() == 1);
+}
+
+TEST_CASE("cancel, then the assigned unit comes back: each release recomputes, cancelled at the last") {
+  Fixture f;
+  const std::string id = post(f, body_of("piecework", 3, 100));
+  f.deliver("escrow.held", held(id, 300));
+  f.deliver("assignment.created", assignment(id, "asg_1", 1));
+  CHECK(f.call("POST", "/v1/tasks/" + id + "/cancel", kEnt).status == 202);
+  f.deliver("task.units_released", released_as(id, "cancel", 2, 1, 3));
+  Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "in_progress");
+  CHECK(r.body["units_total"] == 1);
+  // The delivery is rejected: matching releases that unit too, and the task ends cancelled, once.
+  f.deliver("task.units_released", released_as(id, "asg:asg_1", 1, 0, 3));
+  f.deliver("task.units_released", released_as(id, "asg:asg_1", 1, 0, 3));
+  CHECK(status_of(f, id) == "cancelled");
+  auto cancelled = f.published("task.cancelled");
+  REQUIRE(cancelled.size() == 1);
+  // Settlement must not release on it: matching's releases returned the escrow.
+  CHECK(
+      cancelled[0] ==
+      json({{"task_id", id}, {"enterprise_id", kEnt.party_id}, {"units_released", 1}, {"released_by_matching", true}}));
+  CHECK(f.call("POST", "/v1/tasks/" + id + "/cancel", kEnt).status == 409);
+}
+
+TEST_CASE("a repeated cancel after the answer is answered again and does not stick in cancelling") {
+  Fixture f;
+  const std::string id = post(f, body_of("piecework", 10, 100));
+  f.deliver("escrow.held", held(id, 1000));
+  f.deliver("assignment.created", assignment(id, "asg_1", 3));
+  CHECK(f.call("POST", "/v1/tasks/" + id + "/cancel", kEnt).status == 202);
+  f.deliver("task.units_released", released_as(id, "cancel", 7, 3, 10));
+  CHECK(status_of(f, id) == "in_progress");
+  Reply again = f.call("POST", "/v1/tasks/" + id + "/cancel", kEnt);
+  CHECK(again.status == 202);
+  CHECK(again.body["status"] == "cancelling");
+  CHECK(f.published("task.cancel_requested").size() == 2);
+  // Matching answers every request with the same release id and the current count.
+  f.deliver("task.units_released", released_as(id, "cancel", 7, 3, 10));
+  Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "in_progress");
+  CHECK(r.body["units_total"] == 3);
+  f.deliver("settlement.completed", settled(id, "asg_1", 3));
+  CHECK(status_of(f, id) == "completed");
+  CHECK(f.published("task.cancelled").empty());
 }
 
 TEST_CASE("list: own tasks for enterprises, open ones for workers, pages by cursor") {

@@ -134,7 +134,7 @@ bool apply(soci::session& s, Task& t, const Step& step, bool fields_changed, std
     }
   }
   for (Emit e : step.emit) {
-    events::publish(s, emit_type(e), t.id, event_data(e, t, step.units_released), trace_id);
+    events::publish(s, emit_type(e), t.id, event_data(e, t, step.units_released, step.released_by_matching), trace_id);
   }
   return true;
 }

@@ -58,7 +58,7 @@ json owner_view(const Task& t) {
   return j;
 }
 
-json event_data(Emit e, const Task& t, std::int64_t units_released) {
+json event_data(Emit e, const Task& t, std::int64_t units_released, bool released_by_matching) {
   const TaskSpec& s = t.spec;
   json d = {{"task_id", t.id}, {"enterprise_id", t.enterprise_id}};
   switch (e) {
@@ -91,6 +91,7 @@ json event_data(Emit e, const Task& t, std::int64_t units_released) {
       break;
     case Emit::cancelled:
       d["units_released"] = units_released;
+      if (released_by_matching) d["released_by_matching"] = true;
       break;
     case Emit::completed:
       d["units_completed"] = t.progress.units_completed;

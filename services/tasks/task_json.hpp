@@ -16,7 +16,8 @@ nlohmann::json owner_view(const Task& t);
 // budget, posted units, escrow and funding details).
 nlohmann::json worker_view(const Task& t);
 
-// The `data` of the event e about t; units_released is used by task.cancelled only.
-nlohmann::json event_data(Emit e, const Task& t, std::int64_t units_released = 0);
+// The `data` of the event e about t; units_released and released_by_matching (added only when true) are
+// used by task.cancelled only.
+nlohmann::json event_data(Emit e, const Task& t, std::int64_t units_released = 0, bool released_by_matching = false);
 
 }  // namespace crowd::tasks

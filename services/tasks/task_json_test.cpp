@@ -51,6 +51,9 @@ TEST_CASE("event data carries exactly the catalogue's fields") {
   CHECK(keys(event_data(Emit::funding_failed, t)) == std::set<std::string>{"task_id", "enterprise_id", "reason"});
   CHECK(keys(event_data(Emit::cancel_requested, t)) == std::set<std::string>{"task_id", "enterprise_id"});
   CHECK(keys(event_data(Emit::cancelled, t, 7)) == std::set<std::string>{"task_id", "enterprise_id", "units_released"});
+  CHECK(keys(event_data(Emit::cancelled, t, 7, true)) ==
+        std::set<std::string>{"task_id", "enterprise_id", "units_released", "released_by_matching"});
+  CHECK(event_data(Emit::cancelled, t, 7, true)["released_by_matching"] == true);
   CHECK(keys(event_data(Emit::completed, t)) == std::set<std::string>{"task_id", "enterprise_id", "units_completed"});
 }
 

@@ -16,7 +16,8 @@ CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);
 
 -- Assignments learnt from matching's assignment.created (one row per event; the primary key keeps a
 -- replayed event from creating a second row).
--- status: working | in_review | revision_requested | accepted | rejected
+-- status: working | in_review | revision_requested | accepted | rejected | expired (no submission pending
+-- review when deadline_ms + CROWD_ASSIGNMENT_GRACE_S passed: the expiry job publishes assignment.expired)
 CREATE TABLE assignments (
   assignment_id    TEXT PRIMARY KEY,
   offer_id         TEXT NOT NULL,
@@ -38,6 +39,8 @@ CREATE TABLE assignments (
 );
 CREATE INDEX assignments_worker ON assignments (worker_id);
 CREATE INDEX assignments_enterprise ON assignments (enterprise_id);
+-- The expiry job's scan: assignments that take a submission, by deadline.
+CREATE INDEX assignments_expiry ON assignments (status, deadline_ms);
 
 -- One row per delivered round of an assignment. The file itself lives in object storage (storage_ref).
 -- status: pending_review | revision_requested | accepted | rejected

@@ -25,6 +25,9 @@ CREATE INDEX m_workers_online ON m_workers (online, verified);
 -- before task.opened (its task.opened then fills the row in and finds it closed).
 -- Every write that gives out or takes back a unit keeps 0 <= units_assigned <= units_total (CHECK).
 -- match_after_ms: the periodic job leaves the task alone before this time (back-off when nobody fits).
+-- units_released_at_ms / cancel_units_released: the first answer to a cancel request (task.units_released
+-- with release_id "cancel") and the units it released; every later cancel request is answered again with
+-- that same figure, so the release named "cancel" always carries one amount.
 CREATE TABLE m_tasks (
   id TEXT PRIMARY KEY,
   enterprise_id TEXT NOT NULL,
@@ -47,6 +50,7 @@ CREATE TABLE m_tasks (
   opened_at_ms BIGINT,
   closed_at_ms BIGINT,
   units_released_at_ms BIGINT,
+  cancel_units_released BIGINT,
   CHECK (status IN ('open', 'closed')),
   CHECK (units_assigned >= 0 AND units_assigned <= units_total)
 );
@@ -73,7 +77,9 @@ CREATE INDEX m_offers_task ON m_offers (task_id, status);
 CREATE INDEX m_offers_worker ON m_offers (worker_id, status, id);
 CREATE INDEX m_offers_expiry ON m_offers (status, expires_at_ms);
 
--- One unit of a task held by one worker, made from one accepted offer.
+-- One unit of a task held by one worker, made from one accepted offer. active → completed (delivery
+-- accepted) | rejected (delivery rejected) | expired (delivery's assignment.expired: no submission by the
+-- deadline); a rejected or expired assignment's units leave units_assigned.
 CREATE TABLE m_assignments (
   id TEXT PRIMARY KEY,
   offer_id TEXT NOT NULL UNIQUE,
@@ -87,7 +93,7 @@ CREATE TABLE m_assignments (
   status TEXT NOT NULL,
   created_at_ms BIGINT NOT NULL,
   updated_at_ms BIGINT NOT NULL,
-  CHECK (status IN ('active', 'completed', 'rejected')),
+  CHECK (status IN ('active', 'completed', 'rejected', 'expired')),
   CHECK (units > 0 AND pay_per_unit_fen >= 0 AND amount_fen = units * pay_per_unit_fen)
 );
 CREATE INDEX m_assignments_worker ON m_assignments (worker_id, id);

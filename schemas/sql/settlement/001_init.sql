@@ -20,8 +20,10 @@ CREATE TABLE accounts (
 );
 
 -- Every movement of money. The id is unique forever and chosen by the caller from the business event
--- ("dep:{enterprise}:{key}", "hold:{task}", "release:{task}", "stl:{assignment}:fee|iit|net"), so a replay
--- of the same effect is a no-op.
+-- ("dep:{enterprise}:{key}", "hold:{task}", "release:{task}:{release_id}", "stl:{assignment}:fee|iit|net"),
+-- so a replay of the same effect is a no-op. A task may have several releases: release_id "cancel" (the
+-- answer to a cancel request, or a task cancelled before it opened) and "asg:{assignment}" (units of an
+-- assignment that came back after the cancel), each once.
 CREATE TABLE transfers (
   id TEXT PRIMARY KEY,
   debit_account TEXT NOT NULL REFERENCES accounts (id),
@@ -41,6 +43,7 @@ CREATE INDEX transfers_ref ON transfers (ref);
 -- One row per task whose task.created was handled. status: held | rejected (insufficient funds; a later
 -- task.created event for the task tries again) | closed (every unit settled or released).
 -- Invariant (checked by /v1/admin/settlement/check): balance of account_id = held − settled − released.
+-- units_released / released_fen add up every release of the task; release_transfer_id is the latest one.
 CREATE TABLE escrows (
   task_id TEXT PRIMARY KEY,
   enterprise_id TEXT NOT NULL,
