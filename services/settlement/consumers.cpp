@@ -42,7 +42,7 @@ std::int64_t int_of(const events::Event& e, const char* name) {
 // the event stays pending, is retried (the state may catch up) and is finally dead-lettered for an operator.
 [[noreturn]] void refuse(const events::Event& e, const std::string& why) {
   log::error("settlement refuses event", {{"event_id", e.id}, {"type", e.type}, {"key", e.key}, {"reason", why}});
-  throw std::runtime_error(e.type + " " + e.id + " refused: " + why);
+  throw events::Refusal(e.type + " " + e.id + " refused: " + why);
 }
 
 HoldRequest hold_request_of(const events::Event& e) {

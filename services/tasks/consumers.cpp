@@ -51,7 +51,7 @@ void on_escrow_held_event(soci::session& s, const events::Event& e) {
   if (!t) return;
   const std::int64_t amount = int_of(e, "amount_fen");
   if (t->progress.status == Status::pending_funding && amount != t->spec.budget_fen) {
-    throw std::runtime_error("tasks: escrow.held amount differs from the budget of " + t->id);
+    throw events::Refusal("tasks: escrow.held amount differs from the budget of " + t->id);
   }
   const Step step = on_escrow_held(t->progress);
   bool fields_changed = false;
@@ -79,7 +79,7 @@ void on_assignment_created_event(soci::session& s, const events::Event& e) {
   std::optional<Task> t = task_of(s, e);
   if (!t) return;
   const std::int64_t units = int_of(e, "units");
-  if (units <= 0) throw std::runtime_error("tasks: assignment.created with non-positive units");
+  if (units <= 0) throw events::Refusal("tasks: assignment.created with non-positive units");
   if (!store::insert_assignment(s, str_of(e, "assignment_id"), t->id, str_of(e, "worker_id"), units, clock::now_ms())) {
     return;  // known already
   }
@@ -95,7 +95,7 @@ void on_units_released_event(soci::session& s, const events::Event& e) {
   std::optional<Task> t = task_of(s, e);
   if (!t) return;
   const std::int64_t assigned = int_of(e, "units_assigned");
-  if (assigned < 0) throw std::runtime_error("tasks: task.units_released with negative units_assigned");
+  if (assigned < 0) throw events::Refusal("tasks: task.units_released with negative units_assigned");
   commit(s, *t, on_units_released(t->progress, assigned), false, e);
 }
 
@@ -108,7 +108,7 @@ void on_settlement_completed_event(soci::session& s, const events::Event& e) {
   if (!t) return;
   const std::string assignment_id = str_of(e, "assignment_id");
   const std::int64_t units = int_of(e, "units");
-  if (units <= 0) throw std::runtime_error("tasks: settlement.completed with non-positive units");
+  if (units <= 0) throw events::Refusal("tasks: settlement.completed with non-positive units");
   const std::int64_t now = clock::now_ms();
   Step step{t->progress, {}, 0, {}, false};
   if (store::insert_assignment(s, assignment_id, t->id, str_of(e, "worker_id"), units, now)) {
