@@ -61,7 +61,7 @@ if ((with_pg)); then
   eval "$pg_env"
   # shellcheck disable=SC2064 # expand the folder now
   trap "scripts/pg.sh stop $(printf '%q' "$CROWD_PG_DIR")" EXIT
-  ctest --preset debug -R lifecycle "${ctest_args[@]}"
+  ctest --preset debug -L integration "${ctest_args[@]}"
   echo "[test] kit database tests on PostgreSQL (CROWD_TEST_PG_URL)"
   build/debug/common/common_tests --source-file='*db_test.cpp'
 fi
