@@ -4,7 +4,7 @@
 # checks that the nginx edge routes every registered route to its service. Exits non-zero when anything fails.
 #
 #   scripts/test.sh                 all tests on SQLite
-#   scripts/test.sh --pg            then the lifecycle tests and the kit's database tests again on a
+#   scripts/test.sh --pg            then the whole-system tests and the kit's database tests again on a
 #                                   throwaway PostgreSQL 15 (scripts/pg.sh)
 #   scripts/test.sh -- ARGS...      extra arguments for ctest, e.g. -- -R settlement --repeat until-fail:3
 #
@@ -56,7 +56,7 @@ echo "[test] edge routing (scripts/check_edge.sh)"
 scripts/check_edge.sh
 
 if ((with_pg)); then
-  echo "[test] lifecycle tests on PostgreSQL"
+  echo "[test] whole-system tests on PostgreSQL"
   pg_env=$(scripts/pg.sh start)
   eval "$pg_env"
   # shellcheck disable=SC2064 # expand the folder now
