@@ -6,12 +6,14 @@
 
 #include "common/config.hpp"
 #include "common/db.hpp"
+#include "common/events.hpp"
 #include "common/idempotency.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "services/matching/ranking.hpp"
 #include "services/matching/rules.hpp"
 #include "services/matching/store.hpp"
+#include "services/matching/views.hpp"
 
 namespace crowd::matching {
 
@@ -33,7 +35,11 @@ bool make_offer(soci::session& s, const store::TaskRow& task, const Candidate& c
   o.created_at_ms = now_ms;
   // An offer never outlives the task's deadline.
   o.expires_at_ms = std::min(now_ms + cfg.offer_ttl_ms, task.deadline_ms);
-  return store::insert_offer(s, o);
+  if (!store::insert_offer(s, o)) return false;
+  // In the offer's transaction: settlement learns every offer that exists, and no offer that does not
+  // (its net pay preview, GET /v1/offers/{id}/net-pay-preview).
+  events::publish(s, "offer.created", o.id, offer_created_data(o, task));
+  return true;
 }
 
 }  // namespace

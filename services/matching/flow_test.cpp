@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "common/clock.hpp"
@@ -550,7 +551,61 @@ void idempotency_keys(bool pg) {
   CHECK(p.type == "idempotency-key-reuse");
 }
 
+// offer.created: one per offer, in the offer's transaction, with the terms settlement previews.
+void offer_created_events(bool pg) {
+  Fixture f(pg);
+  f.register_worker("wkr_a", {"design"});
+  f.register_worker("wkr_b", {"design"});
+  go_online(f, {"wkr_a", "wkr_b"});
+  f.open_task("tsk_1", 2);
+  auto events = f.outbox("offer.created");
+  REQUIRE(events.size() == 2);
+  std::set<std::string> offered;
+  for (const auto& e : events) {
+    const std::string offer_id = e["data"]["offer_id"].get<std::string>();
+    const auto row = f.db->with([&](soci::session& s) { return store::find_offer(s, offer_id); });
+    REQUIRE(row);
+    CHECK(e["key"] == offer_id);
+    CHECK(e["data"] == json({{"offer_id", offer_id},
+                             {"task_id", "tsk_1"},
+                             {"enterprise_id", "ent_1"},
+                             {"worker_id", row->worker_id},
+                             {"units", 1},
+                             {"pay_per_unit_fen", 12345},
+                             {"amount_fen", 12345},
+                             {"currency", "CNY"},
+                             {"category", "design"},
+                             {"expires_at_ms", row->expires_at_ms}}));
+    offered.insert(row->worker_id);
+  }
+  CHECK(offered == std::set<std::string>{"wkr_a", "wkr_b"});
+
+  // A repeated task.opened, a decline with nobody new to ask, a worker coming online again: no new offer,
+  // no new event.
+  f.open_task("tsk_1", 2);
+  CHECK(f.decline("wkr_a", f.only_offer("wkr_a")).status == 200);
+  go_online(f, {"wkr_b"});
+  CHECK(f.outbox("offer.created").size() == 2);
+
+  // A new worker online: offered the open task, one event for that offer.
+  f.register_worker("wkr_c", {"design"});
+  go_online(f, {"wkr_c"});
+  events = f.outbox("offer.created");
+  REQUIRE(events.size() == 3);
+  CHECK(events[2]["data"]["worker_id"] == "wkr_c");
+  CHECK(events[2]["data"]["offer_id"] == f.only_offer("wkr_c"));
+  const auto offers_made = f.db->with([](soci::session& s) {
+    soci::rowset<soci::row> rs = s.prepare << "SELECT COUNT(*) FROM m_offers";
+    for (const auto& r : rs) return db::get_i64(r, 0);
+    return std::int64_t{0};
+  });
+  CHECK(offers_made == 3);
+}
+
 void run_all(bool pg) {
+  SUBCASE("offer.created once per offer") {
+    offer_created_events(pg);
+  }
   SUBCASE("availability and first offers") {
     availability_and_first_offers(pg);
   }

@@ -63,7 +63,7 @@ store::AssignmentRow new_assignment(const store::OfferRow& offer, const store::T
   a.task_id = task.profile.id;
   a.enterprise_id = task.enterprise_id;
   a.worker_id = offer.worker_id;
-  a.units = 1;
+  a.units = kUnitsPerOffer;
   a.pay_per_unit_fen = task.pay_per_unit_fen;
   a.amount_fen = a.units * task.pay_per_unit_fen;
   a.currency = task.currency;

@@ -14,6 +14,9 @@
 
 namespace crowd::matching {
 
+// Units an offer hands out when it is accepted (the assignment's units and amount; offer.created's units).
+inline constexpr std::int64_t kUnitsPerOffer = 1;
+
 enum class OfferStatus { pending, accepted, declined, expired, withdrawn };
 std::string_view to_string(OfferStatus s);
 std::optional<OfferStatus> offer_status_from(std::string_view s);

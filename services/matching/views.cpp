@@ -95,6 +95,21 @@ json assignment_created_data(const store::AssignmentRow& a) {
   };
 }
 
+json offer_created_data(const store::OfferRow& o, const store::TaskRow& task) {
+  return {
+      {"offer_id", o.id},
+      {"task_id", o.task_id},
+      {"enterprise_id", task.enterprise_id},
+      {"worker_id", o.worker_id},
+      {"units", kUnitsPerOffer},
+      {"pay_per_unit_fen", task.pay_per_unit_fen},
+      {"amount_fen", kUnitsPerOffer * task.pay_per_unit_fen},
+      {"currency", task.currency},
+      {"category", task.category},
+      {"expires_at_ms", o.expires_at_ms},
+  };
+}
+
 json units_released_data(const std::string& task_id, const std::string& enterprise_id, const UnitsReleased& u) {
   return {
       {"task_id", task_id},

@@ -20,6 +20,8 @@ nlohmann::json assignment_json(const store::AssignmentRow& a);
 
 // Event data, exactly the catalogue's fields.
 nlohmann::json assignment_created_data(const store::AssignmentRow& a);
+// offer.created: what accepting the offer would pay (kUnitsPerOffer × the task's pay per unit).
+nlohmann::json offer_created_data(const store::OfferRow& o, const store::TaskRow& task);
 nlohmann::json units_released_data(const std::string& task_id, const std::string& enterprise_id,
                                    const UnitsReleased& u);
 

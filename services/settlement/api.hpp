@@ -8,12 +8,24 @@
 
 namespace crowd::settlement {
 
-http::Response post_deposit(db::Database& db, http::Request& req);      // POST /v1/deposits
-http::Response get_my_balance(db::Database& db, http::Request& req);    // GET /v1/balances/me
-http::Response get_my_statement(db::Database& db, http::Request& req);  // GET /v1/statements/me?period=
-http::Response get_settlement(db::Database& db, http::Request& req);    // GET /v1/settlements/{id}
-http::Response list_settlements(db::Database& db, http::Request& req);  // GET /v1/settlements?task_id=
-http::Response get_ledger_check(db::Database& db, http::Request& req);  // GET /v1/admin/settlement/check
+http::Response post_deposit(db::Database& db, http::Request& req);         // POST /v1/deposits
+http::Response get_my_balance(db::Database& db, http::Request& req);       // GET /v1/balances/me
+http::Response get_my_statement(db::Database& db, http::Request& req);     // GET /v1/statements/me?period=
+http::Response get_settlement(db::Database& db, http::Request& req);       // GET /v1/settlements/{id}
+http::Response list_settlements(db::Database& db, http::Request& req);     // GET /v1/settlements?task_id=
+http::Response get_ledger_check(db::Database& db, http::Request& req);     // GET /v1/admin/settlement/check
+http::Response get_net_pay_preview(db::Database& db, http::Request& req);  // GET /v1/offers/{id}/net-pay-preview
+http::Response get_fee_quote(http::Request& req);  // GET /v1/fees/quote?category=&amount_fen=[&units=]
+http::Response get_fee_rules(http::Request& req);  // GET /v1/fees/rules
+
+// What the preview's figures rest on (its "basis" member).
+inline constexpr const char* kPreviewBasis = "current tax state; later payments this month change it";
+// Who bears the platform fee, as the fee quote and the fee rules say it.
+inline constexpr const char* kFeeExplanation =
+    "The enterprise pays the posted price and nothing more: it is escrowed when the task is funded. The platform "
+    "fee is deducted from that price when a unit is settled (each unit of a task settles, and is charged, on its "
+    "own), so the worker bears it: the worker's gross pay is price - fee, and IIT is withheld from the gross. "
+    "fee = amount x rate_bp / 10000 rounded half up, at least min_fen, never more than the amount.";
 
 void add_routes(http::Router& router, db::Database& db);
 

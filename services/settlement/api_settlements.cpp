@@ -162,6 +162,9 @@ void add_routes(http::Router& router, db::Database& db) {
   router.get("/v1/settlements/{id}", bind(get_settlement));
   router.get("/v1/settlements", bind(list_settlements));
   router.get("/v1/admin/settlement/check", bind(get_ledger_check));
+  router.get("/v1/offers/{id}/net-pay-preview", bind(get_net_pay_preview));
+  router.get("/v1/fees/quote", get_fee_quote);
+  router.get("/v1/fees/rules", get_fee_rules);
 }
 
 }  // namespace crowd::settlement

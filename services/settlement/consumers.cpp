@@ -5,8 +5,6 @@
 #include <stdexcept>
 
 #include "common/clock.hpp"
-#include "common/domain/fees.hpp"
-#include "common/domain/iit.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/service.hpp"
@@ -197,35 +195,6 @@ void on_units_released(soci::session& s, const events::Event& e) {
 
 namespace {
 
-struct Withholding {
-  std::optional<IitYearRow> before;
-  IitYearRow after;
-  std::int64_t withheld_fen = 0;
-  json computation;
-};
-
-// IIT withheld on the worker's gross pay by the cumulative method, for the tax month of the payment (CST).
-Withholding withhold(soci::session& s, const std::string& worker_id, clock::YearMonth ym, std::int64_t gross_fen) {
-  Withholding w;
-  w.before = load_iit_year(s, worker_id, ym.year);
-  domain::IitYearState before;
-  if (w.before) {
-    before.year = w.before->year;
-    before.cum_income_fen = w.before->cum_income_fen;
-    before.cum_withheld_fen = w.before->cum_withheld_fen;
-    before.consecutive_months = w.before->consecutive_months;
-    before.last_month = w.before->last_month;
-  }
-  domain::IitYearState after;
-  const domain::IitComputation c = domain::withhold_cumulative(before, ym.year, ym.month, gross_fen, after);
-  w.after =
-      IitYearRow{after.year, after.cum_income_fen, after.cum_withheld_fen, after.consecutive_months, after.last_month};
-  w.withheld_fen = c.withheld_fen;
-  w.computation = c.to_json();
-  w.computation["method"] = "cumulative";
-  return w;
-}
-
 void publish_completed(soci::session& s, const SettlementRecord& r, const std::string& trace_id) {
   events::publish(s, "settlement.completed", r.assignment_id,
                   {{"settlement_id", r.id},
@@ -252,12 +221,12 @@ void publish_completed(soci::session& s, const SettlementRecord& r, const std::s
 }  // namespace
 
 // delivery.accepted (delivery) → settlement of one assignment, once.
-// amount = the event's amount_fen, which must equal units × pay of the escrow and still be in it; fee =
-// platform_fee(escrow category, amount); IIT withheld on worker gross (amount − fee) by the cumulative
-// method; linked transfers "stl:{asg}:fee|iit|net" out of the task escrow (zero legs skipped), the IIT year
-// state, the settlement row and the escrow counters commit together, then settlement.completed.
-// Idempotent: an assignment already settled is a no-op (settlements.assignment_id is unique).
-// Any mismatch throws: the event stays pending, is retried, then dead-lettered (logged as refused).
+// amount = the event's amount_fen, which must equal units × pay of the escrow and still be in it; the split
+// (fee by the escrow's category, worker gross, IIT by the cumulative method on the worker's state of this CST
+// month, net) is compute_payout's, the same the net pay preview shows; linked transfers "stl:{asg}:fee|iit|net" out of
+// the task escrow (zero legs skipped), the IIT year state, the settlement row and the escrow counters commit together,
+// then settlement.completed. Idempotent: an assignment already settled is a no-op (settlements.assignment_id is
+// unique). Any mismatch throws: the event stays pending, is retried, then dead-lettered (logged as refused).
 void on_delivery_accepted(soci::session& s, const events::Event& e) {
   const Acceptance a = acceptance_of(e);
   if (find_settlement_by_assignment(s, a.assignment_id)) {
@@ -271,17 +240,13 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
     log::warn("delivery.accepted category differs from the task's; the task's applies",
               {{"assignment_id", a.assignment_id}, {"event", a.category}, {"task", escrow->category}});
   }
-  const std::int64_t fee = domain::platform_fee(escrow->category, a.amount_fen);
-  if (fee < 0 || fee > a.amount_fen) refuse(e, "platform_fee out of range: " + std::to_string(fee));
-
   SettlementRecord r;
   r.id = ids::make("stl");
   r.settled_at_ms = clock::now_ms();
-  const auto ym = clock::cst_year_month(r.settled_at_ms);
-  const std::int64_t gross = a.amount_fen - fee;
-  Withholding w;
-  if (gross > 0) w = withhold(s, a.worker_id, ym, gross);
-  r.split = split_amount(a.amount_fen, fee, w.withheld_fen);
+  // The same reading of the worker's tax state and the same split as the net pay preview (api_preview.cpp).
+  const PayoutAt at = payout_at(s, a.worker_id, escrow->category, a.amount_fen, r.settled_at_ms);
+  const Payout& pay = at.payout;
+  r.split = pay.split;
 
   const auto legs = settlement_legs(a.assignment_id, r.id, a.task_id, a.worker_id, r.split);
   if (auto problem = legs_problem(legs, task_escrow(a.task_id), a.amount_fen)) {
@@ -290,7 +255,7 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   for (const auto& leg : legs) {
     if (transfer(s, leg) == Applied::duplicate) refuse(e, "transfer " + leg.id + " exists without a settlement");
   }
-  if (gross > 0) save_iit_year(s, a.worker_id, w.before, w.after);
+  if (pay.withholds) save_iit_year(s, a.worker_id, at.tax_row, iit_row_of(pay.tax_after));
 
   r.assignment_id = a.assignment_id;
   r.submission_id = a.submission_id;
@@ -300,9 +265,9 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   r.category = escrow->category;
   r.title = a.title;
   r.units = a.units;
-  r.tax_year = ym.year;
-  r.tax_month = ym.month;
-  r.computation = w.computation.is_null() ? "null" : w.computation.dump();
+  r.tax_year = pay.tax_year;
+  r.tax_month = pay.tax_month;
+  r.computation = pay.computation.is_null() ? "null" : pay.computation.dump();
   r.accepted_at_ms = a.accepted_at_ms;
   insert_settlement(s, r);
   add_settled(s, *escrow, a.units, a.amount_fen);
@@ -310,9 +275,38 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   publish_completed(s, r, e.trace_id);
 }
 
+// offer.created (matching) → the offer, kept for the net pay preview (GET /v1/offers/{id}/net-pay-preview).
+// Moves no money. Idempotent: offers.offer_id is the primary key and a repeat inserts nothing (a repeat
+// with other figures is logged, the first kept: an offer's terms never change). Malformed data (amount !=
+// units × pay, ...) is refused: retried, then dead-lettered.
+void on_offer_created(soci::session& s, const events::Event& e) {
+  OfferRecord o;
+  o.offer_id = str_of(e, "offer_id");
+  o.task_id = str_of(e, "task_id");
+  o.enterprise_id = str_of(e, "enterprise_id");
+  o.worker_id = str_of(e, "worker_id");
+  o.units = int_of(e, "units");
+  o.pay_per_unit_fen = int_of(e, "pay_per_unit_fen");
+  o.amount_fen = int_of(e, "amount_fen");
+  o.currency = str_of(e, "currency");
+  o.category = str_of(e, "category");
+  o.expires_at_ms = int_of(e, "expires_at_ms");
+  o.received_at_ms = clock::now_ms();
+  const OfferTerms terms{o.offer_id, o.task_id, o.enterprise_id,    o.worker_id,
+                         o.currency, o.units,   o.pay_per_unit_fen, o.amount_fen};
+  if (auto problem = offer_problem(terms)) refuse(e, *problem);
+  if (!insert_offer(s, o)) {
+    const auto known = find_offer(s, o.offer_id);
+    if (known && (known->amount_fen != o.amount_fen || known->worker_id != o.worker_id)) {
+      log::warn("offer.created repeated with other terms; the first is kept", {{"offer_id", o.offer_id}});
+    }
+  }
+}
+
 void subscribe(events::Subscriptions& subs) {
   subs.on("tasks", "task.created", on_task_created);
   subs.on("matching", "task.units_released", on_units_released);
+  subs.on("matching", "offer.created", on_offer_created);
   subs.on("tasks", "task.cancelled", on_task_cancelled);
   subs.on("delivery", "delivery.accepted", on_delivery_accepted);
 }

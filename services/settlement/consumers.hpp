@@ -11,8 +11,10 @@ void on_task_created(soci::session& s, const events::Event& e);
 void on_units_released(soci::session& s, const events::Event& e);
 void on_task_cancelled(soci::session& s, const events::Event& e);
 void on_delivery_accepted(soci::session& s, const events::Event& e);
+void on_offer_created(soci::session& s, const events::Event& e);
 
-// tasks: task.created, task.cancelled; matching: task.units_released; delivery: delivery.accepted.
+// tasks: task.created, task.cancelled; matching: task.units_released, offer.created; delivery:
+// delivery.accepted.
 void subscribe(events::Subscriptions& subs);
 
 }  // namespace crowd::settlement

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "common/domain/fees.hpp"
+
 namespace crowd::settlement {
 
 std::string status_after(const EscrowState& e) {
@@ -64,6 +66,20 @@ std::optional<std::string> released_assignment(const std::string& release_id) {
   return release_id.substr(kAssignmentReleasePrefix.size());
 }
 
+std::optional<std::string> offer_problem(const OfferTerms& o) {
+  for (const auto* id : {&o.offer_id, &o.task_id, &o.enterprise_id, &o.worker_id}) {
+    if (id->empty() || id->size() > 100 || id->find(':') != std::string::npos) return "bad id: \"" + *id + "\"";
+  }
+  if (o.currency != "CNY") return "currency must be CNY, got " + o.currency;
+  if (o.units <= 0) return "units must be > 0";
+  if (o.pay_per_unit_fen <= 0) return "pay_per_unit_fen must be > 0";
+  const auto product = checked_mul(o.units, o.pay_per_unit_fen);
+  if (!product || *product != o.amount_fen) {
+    return "amount_fen " + std::to_string(o.amount_fen) + " != units × pay_per_unit_fen";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> settlement_problem(const EscrowState& e, const Acceptance& a) {
   if (e.status != "held") return "escrow of " + e.task_id + " is " + e.status + ", not held";
   if (a.task_id != e.task_id) return "task mismatch";
@@ -96,6 +112,28 @@ Split split_amount(std::int64_t amount_fen, std::int64_t fee_fen, std::int64_t i
   s.iit_fen = iit_fen;
   s.net_fen = s.worker_gross_fen - iit_fen;
   return s;
+}
+
+Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
+                      int tax_year, int tax_month) {
+  if (amount_fen <= 0) throw std::invalid_argument("settled amount must be > 0");
+  const std::int64_t fee = domain::platform_fee(category, amount_fen);
+  Payout p;
+  p.tax_year = tax_year;
+  p.tax_month = tax_month;
+  p.tax_after = tax_before;
+  const std::int64_t gross = amount_fen - fee;
+  std::int64_t iit = 0;
+  if (gross > 0) {
+    // withhold_cumulative reads `tax_before` and writes the new state into tax_after only.
+    const domain::IitComputation c = domain::withhold_cumulative(tax_before, tax_year, tax_month, gross, p.tax_after);
+    iit = c.withheld_fen;
+    p.withholds = true;
+    p.computation = c.to_json();
+    p.computation["method"] = "cumulative";
+  }
+  p.split = split_amount(amount_fen, fee, iit);
+  return p;
 }
 
 std::vector<TransferSpec> settlement_legs(const std::string& assignment_id, const std::string& settlement_id,

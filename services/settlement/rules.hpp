@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/domain/iit.hpp"
 #include "services/settlement/ledger.hpp"
 
 namespace crowd::settlement {
@@ -80,6 +82,20 @@ struct Acceptance {
   std::int64_t accepted_at_ms = 0;
 };
 
+// offer.created as settlement reads it (see OfferRecord in store.hpp): nullopt when well formed (ids
+// non-empty without ':', units > 0, pay > 0, amount = units × pay, CNY); else why not.
+struct OfferTerms {
+  std::string offer_id;
+  std::string task_id;
+  std::string enterprise_id;
+  std::string worker_id;
+  std::string currency;
+  std::int64_t units = 0;
+  std::int64_t pay_per_unit_fen = 0;
+  std::int64_t amount_fen = 0;
+};
+std::optional<std::string> offer_problem(const OfferTerms& o);
+
 // Why the escrow cannot pay this acceptance (nullopt when it can): the escrow must be held for the same
 // task and enterprise, amount = units × pay per unit, the units and the money must still be in escrow.
 std::optional<std::string> settlement_problem(const EscrowState& e, const Acceptance& a);
@@ -95,6 +111,25 @@ struct Split {
 };
 // Throws std::logic_error when fee is outside [0, amount] or iit outside [0, amount − fee].
 Split split_amount(std::int64_t amount_fen, std::int64_t fee_fen, std::int64_t iit_fen);
+
+// THE computation of what a worker is paid for one settled amount, shared by the settlement of an accepted
+// delivery and the net pay preview of an offer (so the preview is the settlement's figures, not a copy of
+// its arithmetic): fee = platform_fee(category, amount); worker gross = amount − fee; IIT withheld on the
+// gross by the cumulative method for tax month year/month (CST) from the worker's state `tax_before`; net =
+// gross − IIT. `tax_before` is only read: the state after the payment comes back in tax_after, and the
+// caller decides whether to store it (settlement) or not (preview).
+struct Payout {
+  Split split;
+  int tax_year = 0;
+  int tax_month = 0;
+  bool withholds = false;          // gross > 0: the payment enters the worker's IIT cumulation
+  domain::IitYearState tax_after;  // the state after this payment (= tax_before when !withholds)
+  nlohmann::json computation;      // the IIT computation (audit evidence, method "cumulative"); null when !withholds
+};
+// Throws std::invalid_argument for an unknown category, an amount <= 0, or a month earlier than the state's
+// (withhold_cumulative's rules); std::logic_error when the split breaks its pair assertions.
+Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
+                      int tax_year, int tax_month);
 
 // The linked transfers of one settlement, all leaving the task's escrow: "stl:{asg}:fee" → fee revenue,
 // "stl:{asg}:iit" → IIT payable, "stl:{asg}:net" → the worker's payable. Zero amounts are left out.

@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+
+#include "common/domain/fees.hpp"
+
 using namespace crowd::settlement;
 
 namespace {
@@ -175,4 +179,83 @@ TEST_CASE("an enterprise sees one line per settlement") {
   std::vector<AccountMovement> m{{"task:tsk_1:escrow", 0}};
   for (const auto& x : merged) apply_to_movements(m, x);
   CHECK(m[0].closing_fen() == 0);
+}
+
+TEST_CASE("payout: the one split of settle and preview; same inputs, same figures; the state is only read") {
+  crowd::domain::IitYearState before;  // nothing earned yet this year
+  const Payout first = compute_payout("rd_design", 1'000'000, before, 2026, 3);
+  // rd_design 5%: fee 500.00; gross 9,500.00; IIT (9,500 × 80% − 5,000) × 3% = 78.00.
+  CHECK(first.split.amount_fen == 1'000'000);
+  CHECK(first.split.fee_fen == crowd::domain::platform_fee("rd_design", 1'000'000));
+  CHECK(first.split.fee_fen == 50'000);
+  CHECK(first.split.worker_gross_fen == 950'000);
+  CHECK(first.split.iit_fen == 7'800);
+  CHECK(first.split.net_fen == 942'200);
+  CHECK(first.withholds);
+  CHECK(first.tax_year == 2026);
+  CHECK(first.tax_month == 3);
+  CHECK(first.computation["method"] == "cumulative");
+  CHECK(first.computation["withheld_fen"] == 7'800);
+  CHECK(first.computation["income_fen"] == 950'000);
+  CHECK(first.tax_after.cum_income_fen == 950'000);
+  CHECK(first.tax_after.cum_withheld_fen == 7'800);
+  CHECK(first.tax_after.last_month == 3);
+  CHECK(before.cum_income_fen == 0);  // the caller's state is untouched
+
+  // Same inputs, same figures (what makes the preview equal the settlement).
+  const Payout again = compute_payout("rd_design", 1'000'000, before, 2026, 3);
+  CHECK(again.split.fee_fen == first.split.fee_fen);
+  CHECK(again.split.iit_fen == first.split.iit_fen);
+  CHECK(again.split.net_fen == first.split.net_fen);
+  CHECK(again.computation == first.computation);
+
+  // The next payment in the month continues the cumulation: (14,250 × 80% − 5,000) × 3% − 78 = 114.00.
+  const Payout second = compute_payout("knowledge", 500'000, first.tax_after, 2026, 3);
+  CHECK(second.split.worker_gross_fen == 475'000);
+  CHECK(second.split.iit_fen == 11'400);
+  CHECK(second.computation["previously_withheld_fen"] == 7'800);
+}
+
+TEST_CASE("payout: minimum fee, a fee that takes everything, bad inputs") {
+  const crowd::domain::IitYearState none;
+  // life_service 3% with a 1.00 yuan floor: 10.00 yuan → fee 1.00; small gross, no tax.
+  const Payout small = compute_payout("life_service", 1'000, none, 2026, 1);
+  CHECK(small.split.fee_fen == 100);
+  CHECK(small.split.worker_gross_fen == 900);
+  CHECK(small.split.iit_fen == 0);
+  CHECK(small.split.net_fen == 900);
+  CHECK(small.withholds);
+  // The floor is never above the amount: 0.50 yuan is all fee, nothing enters the tax cumulation.
+  const Payout all_fee = compute_payout("rd_design", 50, none, 2026, 1);
+  CHECK(all_fee.split.fee_fen == 50);
+  CHECK(all_fee.split.net_fen == 0);
+  CHECK_FALSE(all_fee.withholds);
+  CHECK(all_fee.computation.is_null());
+  CHECK(all_fee.tax_after.cum_income_fen == 0);
+
+  CHECK_THROWS_AS(compute_payout("unknown", 1'000, none, 2026, 1), std::invalid_argument);
+  CHECK_THROWS_AS(compute_payout("rd_design", 0, none, 2026, 1), std::invalid_argument);
+  crowd::domain::IitYearState later{2026, 100'000, 0, 1, 5};
+  CHECK_THROWS_AS(compute_payout("rd_design", 1'000, later, 2026, 4), std::invalid_argument);  // month goes back
+}
+
+TEST_CASE("offer terms: ids, CNY, amount = units × pay") {
+  OfferTerms o{"ofr_1", "tsk_1", "ent_1", "wkr_1", "CNY", 1, 12'345, 12'345};
+  CHECK_FALSE(offer_problem(o));
+  auto bad = o;
+  bad.amount_fen = 12'344;
+  CHECK(offer_problem(bad));
+  bad = o;
+  bad.worker_id = "";
+  CHECK(offer_problem(bad));
+  bad = o;
+  bad.task_id = "tsk:1";
+  CHECK(offer_problem(bad));
+  bad = o;
+  bad.currency = "USD";
+  CHECK(offer_problem(bad));
+  bad = o;
+  bad.units = 0;
+  bad.amount_fen = 0;
+  CHECK(offer_problem(bad));
 }

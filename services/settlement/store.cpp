@@ -205,6 +205,26 @@ std::optional<IitYearRow> load_iit_year(soci::session& s, const std::string& wor
   return std::nullopt;
 }
 
+domain::IitYearState iit_state_of(const std::optional<IitYearRow>& row) {
+  if (!row) return {};
+  return domain::IitYearState{row->year, row->cum_income_fen, row->cum_withheld_fen, row->consecutive_months,
+                              row->last_month};
+}
+
+IitYearRow iit_row_of(const domain::IitYearState& state) {
+  return IitYearRow{state.year, state.cum_income_fen, state.cum_withheld_fen, state.consecutive_months,
+                    state.last_month};
+}
+
+PayoutAt payout_at(soci::session& s, const std::string& worker_id, const std::string& category, std::int64_t amount_fen,
+                   std::int64_t at_ms) {
+  const auto ym = clock::cst_year_month(at_ms);
+  PayoutAt out;
+  out.tax_row = load_iit_year(s, worker_id, ym.year);
+  out.payout = compute_payout(category, amount_fen, iit_state_of(out.tax_row), ym.year, ym.month);
+  return out;
+}
+
 void save_iit_year(soci::session& s, const std::string& worker_id, const std::optional<IitYearRow>& before,
                    const IitYearRow& after) {
   const long long income = after.cum_income_fen, withheld = after.cum_withheld_fen, now = clock::now_ms();
@@ -241,6 +261,43 @@ void insert_deposit(soci::session& s, const DepositRecord& d) {
        "transfer_id, created_at_ms) VALUES (:id, :e, :k, :a, 'CNY', :p, :st, :tr, :now)",
       soci::use(d.id), soci::use(d.enterprise_id), soci::use(d.idempotency_key), soci::use(amount),
       soci::use(d.provider), soci::use(d.status), soci::use(d.transfer_id), soci::use(created);
+}
+
+bool insert_offer(soci::session& s, const OfferRecord& o) {
+  const long long units = o.units, pay = o.pay_per_unit_fen, amount = o.amount_fen, expires = o.expires_at_ms,
+                  received = o.received_at_ms;
+  soci::statement st =
+      (s.prepare << "INSERT INTO offers (offer_id, task_id, enterprise_id, worker_id, units, pay_per_unit_fen, "
+                    "amount_fen, currency, category, expires_at_ms, received_at_ms) VALUES (:o, :t, :e, :w, :u, :p, "
+                    ":a, :c, :cat, :x, :r) ON CONFLICT (offer_id) DO NOTHING",
+       soci::use(o.offer_id), soci::use(o.task_id), soci::use(o.enterprise_id), soci::use(o.worker_id),
+       soci::use(units), soci::use(pay), soci::use(amount), soci::use(o.currency), soci::use(o.category),
+       soci::use(expires), soci::use(received));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+std::optional<OfferRecord> find_offer(soci::session& s, const std::string& offer_id) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT offer_id, task_id, enterprise_id, worker_id, units, pay_per_unit_fen, amount_fen, "
+                    "currency, category, expires_at_ms, received_at_ms FROM offers WHERE offer_id = :o",
+       soci::use(offer_id));
+  for (const auto& r : rows) {
+    OfferRecord o;
+    o.offer_id = get_str(r, 0);
+    o.task_id = get_str(r, 1);
+    o.enterprise_id = get_str(r, 2);
+    o.worker_id = get_str(r, 3);
+    o.units = get_i64(r, 4);
+    o.pay_per_unit_fen = get_i64(r, 5);
+    o.amount_fen = get_i64(r, 6);
+    o.currency = get_str(r, 7);
+    o.category = get_str(r, 8);
+    o.expires_at_ms = get_i64(r, 9);
+    o.received_at_ms = get_i64(r, 10);
+    return o;
+  }
+  return std::nullopt;
 }
 
 }  // namespace crowd::settlement

@@ -67,6 +67,18 @@ struct IitYearRow {
   int last_month = 0;
 };
 std::optional<IitYearRow> load_iit_year(soci::session& s, const std::string& worker_id, int year);
+// The state the cumulative method reads (a default state, "nothing yet", for no row) and the row of a state.
+domain::IitYearState iit_state_of(const std::optional<IitYearRow>& row);
+IitYearRow iit_row_of(const domain::IitYearState& state);
+// What a payment of amount_fen to the worker at at_ms comes to: the worker's IIT row of that CST year as it
+// stands now, and compute_payout on it for that CST month. Only reads. The one path by which both the
+// settlement of a delivery and the net pay preview of an offer get their figures.
+struct PayoutAt {
+  std::optional<IitYearRow> tax_row;  // the row read (the `before` of save_iit_year)
+  Payout payout;
+};
+PayoutAt payout_at(soci::session& s, const std::string& worker_id, const std::string& category, std::int64_t amount_fen,
+                   std::int64_t at_ms);
 // Inserts (before absent) or updates only if the row still equals `before` (optimistic: a concurrent
 // settlement of the same worker makes this throw, and the event is retried).
 void save_iit_year(soci::session& s, const std::string& worker_id, const std::optional<IitYearRow>& before,
@@ -86,5 +98,23 @@ struct DepositRecord {
   std::int64_t created_at_ms = 0;
 };
 void insert_deposit(soci::session& s, const DepositRecord& d);
+
+// An offer matching made (offer.created), as settlement keeps it for the net pay preview.
+struct OfferRecord {
+  std::string offer_id;
+  std::string task_id;
+  std::string enterprise_id;
+  std::string worker_id;
+  std::int64_t units = 0;
+  std::int64_t pay_per_unit_fen = 0;
+  std::int64_t amount_fen = 0;
+  std::string currency = "CNY";
+  std::string category;
+  std::int64_t expires_at_ms = 0;
+  std::int64_t received_at_ms = 0;
+};
+// INSERT ... ON CONFLICT (offer_id) DO NOTHING: false when the offer was already recorded.
+bool insert_offer(soci::session& s, const OfferRecord& o);
+std::optional<OfferRecord> find_offer(soci::session& s, const std::string& offer_id);
 
 }  // namespace crowd::settlement
