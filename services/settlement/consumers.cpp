@@ -162,6 +162,13 @@ void on_units_released(soci::session& s, const events::Event& e) {
   const auto escrow = load_escrow(s, task_id);
   if (!escrow) refuse(e, "no escrow for task " + task_id);
   if (escrow->enterprise_id != enterprise_id) refuse(e, "enterprise_id differs from the escrow's");
+  // A release from matching presumes a task that opened, so a hold: against a rejected escrow it is early
+  // (a funding retry's hold has not arrived yet), and acknowledging it would strand that money once the
+  // hold comes. Refused: retried until the hold lands. tasks' task.cancelled for a never-funded task is a
+  // no-op, as before.
+  if (escrow->status == "rejected" && e.type == "task.units_released" && units > 0) {
+    refuse(e, "release for task " + task_id + " whose escrow is not held (yet)");
+  }
   if (escrow->status == "rejected" || units == 0) {
     log::info("nothing to release", {{"task_id", task_id}, {"status", escrow->status}, {"units", units}});
     return;
@@ -252,10 +259,13 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   if (auto problem = legs_problem(legs, task_escrow(a.task_id), a.amount_fen)) {
     throw std::logic_error("settlement legs: " + *problem);
   }
+  // Crash points (test builds) after every write of the settlement path: each must leave nothing half done.
   for (const auto& leg : legs) {
     if (transfer(s, leg) == Applied::duplicate) refuse(e, "transfer " + leg.id + " exists without a settlement");
+    crash_point(("settlement.settle.after_" + leg.kind).c_str());
   }
   if (pay.withholds) save_iit_year(s, a.worker_id, at.tax_row, iit_row_of(pay.tax_after));
+  crash_point("settlement.settle.after_tax_state");
 
   r.assignment_id = a.assignment_id;
   r.submission_id = a.submission_id;
@@ -270,6 +280,7 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   r.computation = pay.computation.is_null() ? "null" : pay.computation.dump();
   r.accepted_at_ms = a.accepted_at_ms;
   insert_settlement(s, r);
+  crash_point("settlement.settle.after_record");
   add_settled(s, *escrow, a.units, a.amount_fen);
   crash_point("settlement.settle.before_publish");
   publish_completed(s, r, e.trace_id);
