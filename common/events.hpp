@@ -108,8 +108,8 @@ struct ConsumerOptions {
 // Creates the consumer group on every subscribed stream (MKSTREAM, from the beginning).
 void ensure_groups(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
 // Reads up to one batch of new entries (XREADGROUP ... >), applies them in one transaction (a savepoint
-// per event, each with its inbox row), XACKs the applied and the duplicates. A handler that throws leaves its entry pending (retried
-// through reclaim_once). Returns how many entries were read.
+// per event, each with its inbox row), XACKs the applied and the duplicates. A handler that throws leaves its entry
+// pending (retried through reclaim_once). Returns how many entries were read.
 int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
 // Claims entries idle at least claim_idle_ms with XAUTOCLAIM and applies them as consume_once does; a
 // refused entry delivered max_deliveries times or more is copied to "dead:GROUP" (original fields plus
