@@ -4,6 +4,7 @@
 
 #include "common/db.hpp"
 #include "common/http.hpp"
+#include "services/settlement/payouts.hpp"
 #include "services/settlement/store.hpp"
 
 namespace crowd::settlement {
@@ -27,7 +28,16 @@ inline constexpr const char* kFeeExplanation =
     "own), so the worker bears it: the worker's gross pay is price - fee, and IIT is withheld from the gross. "
     "fee = amount x rate_bp / 10000 rounded half up, at least min_fen, never more than the amount.";
 
-void add_routes(http::Router& router, db::Database& db);
+// instant_deposits: POST /v1/deposits credits at once (no provider configured: development and unit tests);
+// otherwise add_payout_routes() binds it to the provider.
+void add_routes(http::Router& router, db::Database& db, bool instant_deposits = true);
+
+// api_payouts.cpp: payout account, withdrawals, refunds, payouts, deposits through the provider (when
+// provider is set), the provider's notifications, operator resolution and reconciliation.
+void add_payout_routes(http::Router& router, db::Database& db, Provider* provider, const PayoutSettings& settings,
+                       const std::string& provider_secret);
+// Places deposits recorded while the provider could not be reached; returns how many were placed.
+int place_pending_deposits(db::Database& db, Provider& provider);
 
 // A settlement as the API shows it. with_tax (the worker, operators) adds iit, net, the tax month and the
 // IIT computation; the enterprise sees the price, the platform fee and the worker's gross only.

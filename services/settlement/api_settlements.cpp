@@ -152,11 +152,11 @@ http::Response get_ledger_check(db::Database& db, http::Request& req) {
   return http::Response::json_of(200, out);
 }
 
-void add_routes(http::Router& router, db::Database& db) {
+void add_routes(http::Router& router, db::Database& db, bool instant_deposits) {
   auto bind = [&db](http::Response (*fn)(db::Database&, http::Request&)) {
     return [&db, fn](http::Request& req) { return fn(db, req); };
   };
-  router.post("/v1/deposits", bind(post_deposit));
+  if (instant_deposits) router.post("/v1/deposits", bind(post_deposit));
   router.get("/v1/balances/me", bind(get_my_balance));
   router.get("/v1/statements/me", bind(get_my_statement));
   router.get("/v1/settlements/{id}", bind(get_settlement));

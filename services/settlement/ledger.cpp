@@ -36,6 +36,12 @@ std::string task_escrow(const std::string& task_id) {
 std::string worker_payable(const std::string& worker_id) {
   return owned("wkr", worker_id, "payable");
 }
+std::string worker_payout_pending(const std::string& worker_id) {
+  return owned("wkr", worker_id, "payout_pending");
+}
+std::string enterprise_refund_pending(const std::string& enterprise_id) {
+  return owned("ent", enterprise_id, "refund_pending");
+}
 
 std::optional<std::string> account_kind(const std::string& id) {
   if (id == kFeeRevenue) return "platform_fee_revenue";
@@ -44,6 +50,8 @@ std::optional<std::string> account_kind(const std::string& id) {
   if (matches(id, "ent", "available")) return "enterprise_available";
   if (matches(id, "task", "escrow")) return "task_escrow";
   if (matches(id, "wkr", "payable")) return "worker_payable";
+  if (matches(id, "wkr", "payout_pending")) return "worker_payout_pending";
+  if (matches(id, "ent", "refund_pending")) return "enterprise_refund_pending";
   return std::nullopt;
 }
 

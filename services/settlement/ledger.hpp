@@ -10,7 +10,9 @@
 // Accounts (ids are "{kind}:{owner}:{purpose}"; owner ids never contain ':'):
 //   ent:{enterprise_id}:available   an enterprise's money free to fund tasks
 //   task:{task_id}:escrow           money held for one task until it is paid out or released
-//   wkr:{worker_id}:payable         net pay owed to a worker (payouts to a bank come later)
+//   wkr:{worker_id}:payable         net pay owed to a worker
+//   wkr:{worker_id}:payout_pending  a payout placed with the provider, outcome not known yet
+//   ent:{enterprise_id}:refund_pending  a refund of unused balance placed with the provider
 //   platform:fee_revenue            platform service fees earned
 //   platform:iit_payable            IIT withheld, owed to the tax bureau
 //   external:clearing               the outside world (deposits come from here)
@@ -36,6 +38,9 @@ inline constexpr const char* kClearing = "external:clearing";
 std::string enterprise_available(const std::string& enterprise_id);
 std::string task_escrow(const std::string& task_id);
 std::string worker_payable(const std::string& worker_id);
+// Money of an order placed with the payment provider whose outcome is not known yet (payouts.hpp).
+std::string worker_payout_pending(const std::string& worker_id);
+std::string enterprise_refund_pending(const std::string& enterprise_id);
 
 // "enterprise_available", "task_escrow", "worker_payable", "platform_fee_revenue", "platform_iit_payable",
 // "external_clearing"; nullopt for an id outside the naming scheme.

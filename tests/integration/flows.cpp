@@ -53,6 +53,14 @@ void deposit(Platform& p, const Party& ent, std::int64_t amount_fen, const std::
   auto r = p.call("settlement", "POST", "/v1/deposits", {{"amount", {{"amount_fen", amount_fen}, {"currency", "CNY"}}}},
                   ent.token, {{"Idempotency-Key", key}});
   REQUIRE_MESSAGE(r.status == 201, describe(r));
+  // Through the provider: credited when its signed deposit.succeeded arrives (the sandbox pays at once).
+  const std::string id = r.json_body()["deposit_id"].get<std::string>();
+  HttpResponse last;
+  const bool done = eventually([&] {
+    last = p.call("settlement", "GET", "/v1/deposits/" + id, nullptr, ent.token);
+    return last.status == 200 && last.json_body()["status"] == "completed";
+  });
+  REQUIRE_MESSAGE(done, describe(last));
 }
 
 void go_online(Platform& p, const Party& worker) {

@@ -239,8 +239,8 @@ bool Process::running() {
 // ------------------------------------------------------------------ Platform
 
 const std::vector<std::string>& Platform::service_names() {
-  static const std::vector<std::string> names = {"accounts", "tasks",      "matching",
-                                                 "delivery", "settlement", "invoicing"};
+  static const std::vector<std::string> names = {"accounts",   "tasks",     "matching",  "delivery",
+                                                 "settlement", "invoicing", "paysandbox"};
   return names;
 }
 
@@ -291,13 +291,24 @@ Platform::Platform(const std::string& tag, std::map<std::string, std::string> ex
           {"CROWD_CLAIM_IDLE_MS", "1000"},
           {"CROWD_EVENT_BLOCK_MS", "200"},
           {"CROWD_LOG_LEVEL", "info"},
-          {"ASAN_OPTIONS", "detect_leaks=0"}};
+          {"ASAN_OPTIONS", "detect_leaks=0"},
+          // The sandbox payment provider and settlement's payout machine, quick enough for tests.
+          {"CROWD_PROVIDER_SECRET", "integration-provider-secret-0123456789"},
+          {"CROWD_SANDBOX_DELAY_MS", "100"},
+          {"CROWD_SANDBOX_STALL_MS", "2500"},
+          {"CROWD_PROVIDER_TIMEOUT_MS", "1200"},
+          {"CROWD_PAYOUT_BACKOFF_MS", "200"},
+          {"CROWD_PAYOUT_RECOVER_AFTER_MS", "1000"},
+          {"CROWD_PAYOUT_QUERY_AFTER_MS", "3000"}};
   for (auto& [k, v] : extra_env) env_[k] = v;
   start_redis();
   for (const auto& s : service_names()) {
     ServiceSpec spec{s, free_port(), {}, {}};
     spec.db_url = pg_ ? pg_database(s, tag) : "sqlite3://db=" + dir_ + "/" + s + ".db timeout=10";
     specs_[s] = spec;
+  }
+  if (!env_.count("CROWD_PROVIDER_URL")) {
+    env_["CROWD_PROVIDER_URL"] = "http://127.0.0.1:" + std::to_string(specs_.at("paysandbox").port);
   }
 }
 

@@ -61,7 +61,7 @@ struct ServiceSpec {
   std::map<std::string, std::string> extra_env;
 };
 
-// Redis + the six services on free ports with a test clock.
+// Redis + the six services and the sandbox payment provider on free ports with a test clock.
 class Platform {
  public:
   explicit Platform(const std::string& tag, std::map<std::string, std::string> extra_env = {});
