@@ -19,8 +19,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SERVICES=(accounts tasks matching delivery settlement invoicing)
-declare -A PORTS=([accounts]=8101 [tasks]=8102 [matching]=8103 [delivery]=8104 [settlement]=8105 [invoicing]=8106)
+# paysandbox: the sandbox payment provider settlement pays out and takes deposits through (a stand-in for a
+# real provider; replace CROWD_PROVIDER_URL to use another).
+SERVICES=(accounts tasks matching delivery settlement invoicing paysandbox)
+declare -A PORTS=([accounts]=8101 [tasks]=8102 [matching]=8103 [delivery]=8104 [settlement]=8105 [invoicing]=8106
+  [paysandbox]=8107)
 
 DATA=${CROWD_DATA_DIR:-$ROOT/data}
 [[ "$DATA" == /* ]] || DATA=$PWD/$DATA  # absolute: the services, nginx and redis each run elsewhere
@@ -87,7 +90,11 @@ random_hex() {  # 32 random bytes as 64 hex characters
 
 # Generates the secrets once; later runs reuse them (tokens and encrypted data stay valid).
 ensure_secrets() {
-  [[ -s "$SECRETS" ]] && return 0
+  if [[ -s "$SECRETS" ]]; then
+    # Secrets files from before the payment provider get its shared key added once.
+    grep -q '^CROWD_PROVIDER_SECRET=' "$SECRETS" || echo "CROWD_PROVIDER_SECRET=$(random_hex)" >>"$SECRETS"
+    return 0
+  fi
   local password
   password=$(random_hex | cut -c1-24)
   (
@@ -98,6 +105,7 @@ ensure_secrets() {
 CROWD_TOKEN_SECRET=$(random_hex)
 CROWD_PII_KEY=$(random_hex)
 CROWD_PII_HMAC_KEY=$(random_hex)
+CROWD_PROVIDER_SECRET=$(random_hex)
 CROWD_OPERATOR_USERNAME=operator
 CROWD_OPERATOR_PASSWORD=$password
 EOF
@@ -161,6 +169,7 @@ start_service() {
     set +a
     export CROWD_HTTP_HOST=127.0.0.1 CROWD_HTTP_PORT=$port CROWD_DATA_DIR=$DATA
     export CROWD_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+    export CROWD_PROVIDER_URL=${CROWD_PROVIDER_URL:-http://127.0.0.1:${PORTS[paysandbox]}}
     if [[ -n "$db_url" ]]; then export CROWD_DB_URL=$db_url; else unset CROWD_DB_URL; fi
     exec setsid "$bin" >>"$LOG_DIR/$name.log" 2>&1 </dev/null
   ) &
@@ -269,6 +278,7 @@ start_all() {
   The platform is up.
     base URL     http://127.0.0.1:$EDGE_PORT/v1/   (edge health: http://127.0.0.1:$EDGE_PORT/healthz)
     services     127.0.0.1:8101 accounts ... 8106 invoicing (each has /healthz /readyz /metrics)
+    provider     http://127.0.0.1:8107/sandbox/v1/ (sandbox payment provider: deposits, payouts, statements)
     logs         $LOG_DIR/
     secrets      $SECRETS
     stop         scripts/run.sh stop$([[ $1 == foreground ]] && echo "  (or Ctrl-C here)")

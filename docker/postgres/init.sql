@@ -6,3 +6,4 @@ CREATE DATABASE crowd_matching;
 CREATE DATABASE crowd_delivery;
 CREATE DATABASE crowd_settlement;
 CREATE DATABASE crowd_invoicing;
+CREATE DATABASE crowd_paysandbox;

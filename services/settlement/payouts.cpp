@@ -27,7 +27,8 @@ PayoutSettings PayoutSettings::from_env() {
   s.backoff_base_ms = config::env_int("CROWD_PAYOUT_BACKOFF_MS", s.backoff_base_ms);
   s.query_after_ms = config::env_int("CROWD_PAYOUT_QUERY_AFTER_MS", s.query_after_ms);
   s.recover_after_ms = config::env_int("CROWD_PAYOUT_RECOVER_AFTER_MS", s.recover_after_ms);
-  const std::string hex = config::env_str("CROWD_PII_KEY", "");
+  // Payee accounts are personal data: sealed under CROWD_PAYEE_KEY (or the platform's CROWD_PII_KEY).
+  const std::string hex = config::env_str("CROWD_PAYEE_KEY", config::env_str("CROWD_PII_KEY", ""));
   if (!hex.empty()) s.payee_key = crypto::key_from_hex(hex);
   if (s.min_withdrawal_fen < 1 || s.max_attempts < 1 || s.max_attempts > 20 || s.backoff_base_ms < 0) {
     throw std::invalid_argument("CROWD_PAYOUT_MIN_FEN >= 1, CROWD_PAYOUT_MAX_ATTEMPTS 1..20, backoff >= 0");

@@ -42,7 +42,7 @@ struct PayoutSettings {
   std::int64_t backoff_max_ms = 300'000;
   std::int64_t query_after_ms = 60'000;       // CROWD_PAYOUT_QUERY_AFTER_MS: submitted without news → query
   std::int64_t recover_after_ms = 10'000;     // a "submitting" attempt this old was interrupted by a crash
-  std::string payee_key;                      // 32 raw bytes (from CROWD_PII_KEY) sealing payee accounts
+  std::string payee_key;  // 32 raw bytes (CROWD_PAYEE_KEY, else CROWD_PII_KEY) sealing payee accounts
   static PayoutSettings from_env();
 };
 
