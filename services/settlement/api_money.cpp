@@ -12,6 +12,7 @@
 #include "services/settlement/api.hpp"
 #include "services/settlement/ledger.hpp"
 #include "services/settlement/rules.hpp"
+#include "services/settlement/statements.hpp"
 
 namespace crowd::settlement {
 
@@ -215,7 +216,8 @@ StatementTotals totals_of(const std::string& main_account, const std::vector<Acc
 
 // GET /v1/statements/me?period=YYYY-MM — enterprises and workers, their own accounts only.
 // The month is China Standard Time. → {party_id, role, period, from, to, opening, closing, accounts[],
-// transfers[], truncated, settlements[] (workers: each settlement with its tax computation)}.
+// transfers[], truncated, summary, then enterprises: invoices[]; workers: payouts[] and settlements[]
+// (each settlement with its tax computation)}.
 // An enterprise's settlement legs are merged per settlement (the worker's tax stays private).
 http::Response get_my_statement(db::Database& db, http::Request& req) {
   const auto& who = http::require_role(req, {Role::enterprise, Role::worker});
@@ -248,6 +250,10 @@ http::Response get_my_statement(db::Database& db, http::Request& req) {
       transfers = merge_settlement_legs(transfers);
     }
     for (const auto& t : transfers) out["transfers"].push_back(transfer_line(t));
+    // The period's figures (statements.hpp): deposits, holds, releases, refunds, fees and invoices for an
+    // enterprise; earnings, tax withheld and payouts for a worker.
+    out.update(enterprise ? enterprise_period_summary(s, who.party_id, *period)
+                          : worker_period_summary(s, who.party_id, *period));
     if (!enterprise) {
       out["settlements"] = json::array();
       for (const auto& r : settlements_of_worker(s, who.party_id, period->start_ms, period->end_ms)) {

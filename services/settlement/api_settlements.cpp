@@ -132,6 +132,17 @@ void load_escrows_and_settlements(soci::session& s, LedgerSnapshot& snap) {
   }
 }
 
+void load_open_payouts(soci::session& s, LedgerSnapshot& snap) {
+  soci::rowset<soci::row> rows =
+      s.prepare << "SELECT party_kind, party_id, CAST(SUM(amount_fen) AS BIGINT) FROM payouts WHERE status IN "
+                   "('pending', 'submitting', 'submitted', 'parked') GROUP BY party_kind, party_id";
+  for (const auto& r : rows) {
+    const std::string account = db::get_str(r, 0) == "worker" ? worker_payout_pending(db::get_str(r, 1))
+                                                              : enterprise_refund_pending(db::get_str(r, 1));
+    snap.open_payouts_fen[account] = db::get_i64(r, 2);
+  }
+}
+
 }  // namespace
 
 // GET /v1/admin/settlement/check — operators only. Reads one consistent snapshot and checks the ledger's
@@ -143,6 +154,7 @@ http::Response get_ledger_check(db::Database& db, http::Request& req) {
     LedgerSnapshot out;
     load_accounts(s, out);
     load_escrows_and_settlements(s, out);
+    load_open_payouts(s, out);
     return out;
   });
   json out = to_json(check_ledger(snap));

@@ -86,11 +86,31 @@ CheckResult settlement_splits(const LedgerSnapshot& snap) {
   return c;
 }
 
+// Money of a payout in flight sits in the party's pending account until its outcome: so each pending
+// account holds exactly its open payouts, and a finished payout left nothing behind.
+CheckResult pending_payouts(const LedgerSnapshot& snap) {
+  CheckResult c{"pending_matches_open_payouts", true,
+                "each payout/refund pending account holds the amount of its payouts not yet succeeded or failed",
+                json::array()};
+  std::map<std::string, std::int64_t> pending;
+  for (const auto& a : snap.accounts) {
+    const auto kind = account_kind(a.id);
+    if (kind && (*kind == "worker_payout_pending" || *kind == "enterprise_refund_pending")) pending[a.id] = a.balance_fen;
+  }
+  for (const auto& [id, open] : snap.open_payouts_fen) pending.emplace(id, 0);
+  for (const auto& [id, balance] : pending) {
+    const auto it = snap.open_payouts_fen.find(id);
+    const std::int64_t open = it == snap.open_payouts_fen.end() ? 0 : it->second;
+    if (open != balance) violate(c, {{"account", id}, {"balance_fen", balance}, {"open_payouts_fen", open}});
+  }
+  return c;
+}
+
 }  // namespace
 
 std::vector<CheckResult> check_ledger(const LedgerSnapshot& snap) {
-  return {sum_zero(snap),    well_formed(snap),  match_transfers(snap),
-          no_negative(snap), escrow_match(snap), settlement_splits(snap)};
+  return {sum_zero(snap),    well_formed(snap),  match_transfers(snap),      no_negative(snap),
+          escrow_match(snap), settlement_splits(snap), pending_payouts(snap)};
 }
 
 nlohmann::json to_json(const std::vector<CheckResult>& checks) {

@@ -38,6 +38,9 @@ struct LedgerSnapshot {
   std::vector<std::string> malformed_transfers;  // amount <= 0 or debit = credit or unknown account
   std::vector<Escrow> escrows;
   std::vector<Settlement> settlements;
+  // Per payout/refund pending account: the amount of its payouts whose outcome is not final (pending,
+  // submitting, submitted, parked).
+  std::map<std::string, std::int64_t> open_payouts_fen;
 };
 
 struct CheckResult {
@@ -50,7 +53,7 @@ struct CheckResult {
 inline constexpr std::size_t kMaxViolations = 50;
 
 // sum_of_balances_zero, transfers_well_formed, balances_match_transfers, no_negative_balances,
-// escrow_matches_task, settlement_splits_balance.
+// escrow_matches_task, settlement_splits_balance, pending_matches_open_payouts.
 std::vector<CheckResult> check_ledger(const LedgerSnapshot& snap);
 
 nlohmann::json to_json(const std::vector<CheckResult>& checks);  // {ok, checks: [{name, ok, detail, violations}]}

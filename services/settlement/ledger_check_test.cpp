@@ -32,7 +32,7 @@ const CheckResult& named(const std::vector<CheckResult>& checks, const std::stri
 
 TEST_CASE("a consistent ledger passes every check") {
   const auto checks = check_ledger(healthy());
-  CHECK(checks.size() == 6);
+  CHECK(checks.size() == 7);
   for (const auto& c : checks) CHECK_MESSAGE(c.ok, c.name);
   CHECK(to_json(checks)["ok"] == true);
 }
@@ -86,4 +86,24 @@ TEST_CASE("violations are capped") {
   auto s = healthy();
   for (int i = 0; i < 200; ++i) s.malformed_transfers.push_back("bad:" + std::to_string(i));
   CHECK(named(check_ledger(s), "transfers_well_formed").violations.size() == kMaxViolations);
+}
+
+TEST_CASE("a payout pending account must hold exactly its open payouts") {
+  LedgerSnapshot s = healthy();
+  // 100 of the worker's 270 is in flight with the provider.
+  s.accounts[4].balance_fen = 170;
+  s.accounts.push_back({"wkr:wkr_1:payout_pending", false, 100});
+  for (const auto& a : s.accounts) s.recomputed_fen[a.id] = a.balance_fen;
+  s.open_payouts_fen["wkr:wkr_1:payout_pending"] = 100;
+  CHECK(named(check_ledger(s), "pending_matches_open_payouts").ok);
+  // The payout succeeded but its money stayed (or a payout is open with no money behind it).
+  s.open_payouts_fen.clear();
+  const auto stuck = named(check_ledger(s), "pending_matches_open_payouts");
+  CHECK_FALSE(stuck.ok);
+  CHECK(stuck.violations[0]["account"] == "wkr:wkr_1:payout_pending");
+  s.open_payouts_fen["ent:ent_1:refund_pending"] = 50;
+  s.open_payouts_fen["wkr:wkr_1:payout_pending"] = 100;
+  const auto missing = named(check_ledger(s), "pending_matches_open_payouts");
+  CHECK_FALSE(missing.ok);
+  CHECK(missing.violations[0]["account"] == "ent:ent_1:refund_pending");
 }

@@ -341,6 +341,30 @@ TEST_CASE("payouts: automatic payout of the payable, and enterprise refunds of u
   CHECK(fen(balances(p, x.ent)["available"]) == 5'000'000);
   CHECK(p.call("settlement", "GET", "/v1/payouts/" + r.json_body()["payout_id"].get<std::string>(), nullptr, x.w.token)
             .status == 404);
+
+  // The month's statements add it all up.
+  const std::string period = today_cst().substr(0, 7);
+  json es;
+  CHECK(eventually([&] {
+    es = p.call("settlement", "GET", "/v1/statements/me?period=" + period, nullptr, x.ent.token).json_body();
+    return es["invoices"].size() == 1;
+  }));
+  CHECK(fen(es["summary"]["deposits"]) == 10'000'000);
+  CHECK(fen(es["summary"]["escrow_held"]) == 1'000'000);
+  CHECK(fen(es["summary"]["escrow_released"]) == 0);
+  CHECK(fen(es["summary"]["work_paid"]) == 1'000'000);
+  CHECK(fen(es["summary"]["platform_fees"]) == 50'000);
+  CHECK(fen(es["summary"]["refunded"]) == 4'000'000);
+  CHECK(fen(es["summary"]["invoiced"]) == 1'000'000);
+  CHECK(es["invoices"][0]["number"].get<std::string>().size() == 20);
+  auto ws = p.call("settlement", "GET", "/v1/statements/me?period=" + period, nullptr, x.w.token).json_body();
+  CHECK(fen(ws["summary"]["earned_gross"]) == 950'000);
+  CHECK(fen(ws["summary"]["iit_withheld"]) == 7'800);
+  CHECK(fen(ws["summary"]["earned_net"]) == 942'200);
+  CHECK(fen(ws["summary"]["paid_out"]) == 942'200);
+  CHECK(ws["payouts"].size() == 1);
+  CHECK(ws["settlements"][0]["tax_computation"].is_object());
+  CHECK(fen(ws["closing"]["payable"]) == 0);
   ledger_ok(p);
 }
 

@@ -96,3 +96,15 @@ CREATE TABLE reconciliations (
 );
 -- Where the payer completes a provider deposit (from the provider's answer).
 ALTER TABLE deposits ADD COLUMN pay_url TEXT;
+
+-- The e-invoices invoicing issued for an enterprise's settlements (event invoice.issued), so the
+-- enterprise's statement lists the period's invoices beside its money. issued_at_ms: the event's time.
+CREATE TABLE invoices_seen (
+  invoice_id TEXT PRIMARY KEY,
+  number TEXT NOT NULL,
+  enterprise_id TEXT NOT NULL,
+  settlement_id TEXT NOT NULL,
+  total_fen BIGINT NOT NULL,
+  issued_at_ms BIGINT NOT NULL
+);
+CREATE INDEX invoices_seen_enterprise ON invoices_seen (enterprise_id, issued_at_ms);
