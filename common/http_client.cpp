@@ -22,7 +22,8 @@ BaseUrl parse_base_url(const std::string& url) {
   if (url.compare(0, scheme.size(), scheme) != 0) throw std::invalid_argument("base URL must start with http://");
   std::string rest = url.substr(scheme.size());
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.empty() || rest.find('/') != std::string::npos) throw std::invalid_argument("base URL has no host or has a path");
+  if (rest.empty() || rest.find('/') != std::string::npos)
+    throw std::invalid_argument("base URL has no host or has a path");
   BaseUrl b;
   const auto colon = rest.rfind(':');
   b.host = colon == std::string::npos ? rest : rest.substr(0, colon);
@@ -80,8 +81,8 @@ asio::awaitable<void> exchange(BaseUrl base, ClientRequest req, Outcome* out) {
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   } catch (const std::exception& e) {
-    out->error = std::make_exception_ptr(TransportError(stage, std::string("http ") + req.method + " " + req.target +
-                                                                   ": " + e.what()));
+    out->error = std::make_exception_ptr(
+        TransportError(stage, std::string("http ") + req.method + " " + req.target + ": " + e.what()));
   }
 }
 

@@ -27,18 +27,22 @@ std::map<std::string, std::string> headers(std::string_view secret, std::int64_t
 
 const char* describe(Verdict v) {
   switch (v) {
-    case Verdict::ok: return "ok";
-    case Verdict::missing: return "X-Signature and X-Signature-Timestamp are required";
-    case Verdict::malformed: return "X-Signature-Timestamp must be milliseconds since the epoch";
-    case Verdict::stale: return "X-Signature-Timestamp is outside the accepted window";
-    case Verdict::bad_signature: return "X-Signature does not match the message";
+    case Verdict::ok:
+      return "ok";
+    case Verdict::missing:
+      return "X-Signature and X-Signature-Timestamp are required";
+    case Verdict::malformed:
+      return "X-Signature-Timestamp must be milliseconds since the epoch";
+    case Verdict::stale:
+      return "X-Signature-Timestamp is outside the accepted window";
+    case Verdict::bad_signature:
+      return "X-Signature does not match the message";
   }
   return "unknown";
 }
 
 Verdict verify(std::string_view secret, const std::optional<std::string>& timestamp,
-               const std::optional<std::string>& sig, std::string_view p, std::int64_t now_ms,
-               std::int64_t window_ms) {
+               const std::optional<std::string>& sig, std::string_view p, std::int64_t now_ms, std::int64_t window_ms) {
   if (!timestamp || !sig || timestamp->empty() || sig->empty()) return Verdict::missing;
   if (timestamp->size() > 15) return Verdict::malformed;
   for (char c : *timestamp) {

@@ -28,8 +28,8 @@ Settings Settings::from_env() {
 }
 
 bool valid_outcome(const std::string& kind, const std::string& o) {
-  static const std::vector<std::string> payout = {"succeed", "fail",  "reject", "error_after_record", "stall",
-                                                  "stall_silent", "silent", "duplicate", "return"};
+  static const std::vector<std::string> payout = {
+      "succeed", "fail", "reject", "error_after_record", "stall", "stall_silent", "silent", "duplicate", "return"};
   static const std::vector<std::string> deposit = {"pay", "await", "expire"};
   const auto& list = kind == "deposit" ? deposit : payout;
   if (kind != "deposit" && kind != "payout" && kind != "refund") return false;
@@ -73,8 +73,12 @@ std::optional<Order> find_order(soci::session& s, const std::string& ref) {
 }
 
 json order_json(const Order& o) {
-  json j{{"merchant_ref", o.merchant_ref}, {"provider_ref", o.provider_ref}, {"kind", o.kind},
-         {"amount_fen", o.amount_fen},     {"status", o.status},             {"reason", o.reason},
+  json j{{"merchant_ref", o.merchant_ref},
+         {"provider_ref", o.provider_ref},
+         {"kind", o.kind},
+         {"amount_fen", o.amount_fen},
+         {"status", o.status},
+         {"reason", o.reason},
          {"created_at", clock::rfc3339(o.created_at_ms)}};
   if (o.succeeded_at_ms) j["succeeded_at"] = clock::rfc3339(*o.succeeded_at_ms);
   if (o.returned_at_ms) j["returned_at"] = clock::rfc3339(*o.returned_at_ms);
@@ -108,10 +112,14 @@ std::string take_outcome(soci::session& s, const std::string& kind, const Settin
 
 void queue_notification(soci::session& s, const Order& o, const std::string& type, int copies, std::int64_t now) {
   const std::string event_id = ids::make("pev");
-  const json body{{"event_id", event_id},          {"type", type},
-                  {"merchant_ref", o.merchant_ref}, {"provider_ref", o.provider_ref},
-                  {"kind", o.kind},                 {"amount_fen", o.amount_fen},
-                  {"reason", o.reason},             {"occurred_at_ms", now}};
+  const json body{{"event_id", event_id},
+                  {"type", type},
+                  {"merchant_ref", o.merchant_ref},
+                  {"provider_ref", o.provider_ref},
+                  {"kind", o.kind},
+                  {"amount_fen", o.amount_fen},
+                  {"reason", o.reason},
+                  {"occurred_at_ms", now}};
   const std::string text = body.dump();
   s << "INSERT INTO notifications (event_id, merchant_ref, notify_url, body, due_at_ms, attempts, copies) "
        "VALUES (:e, :m, :u, :b, :d, 0, :c)",
@@ -277,8 +285,8 @@ int deliver_due(db::Database& db, const Settings& st) {
     db.tx([&](soci::session& s) {
       const long long t = clock::now_ms();
       if (ok && d.copies <= 1) {
-        s << "UPDATE notifications SET delivered_at_ms = :t, attempts = attempts + 1 WHERE event_id = :e",
-            soci::use(t), soci::use(d.event_id);
+        s << "UPDATE notifications SET delivered_at_ms = :t, attempts = attempts + 1 WHERE event_id = :e", soci::use(t),
+            soci::use(d.event_id);
       } else if (ok) {
         s << "UPDATE notifications SET copies = copies - 1, attempts = attempts + 1 WHERE event_id = :e",
             soci::use(d.event_id);
@@ -336,8 +344,7 @@ void add_routes(http::Router& router, db::Database& db, const Settings& st) {
       auto o = find_order(s, ref);
       if (!o || o->kind != "deposit") throw http::not_found("deposit order");
       if (o->status != "awaiting_payment") throw http::conflict("deposit order is " + o->status);
-      s << "UPDATE orders SET due_at_ms = :n, scenario = 'pay' WHERE merchant_ref = :m", soci::use(now),
-          soci::use(ref);
+      s << "UPDATE orders SET due_at_ms = :n, scenario = 'pay' WHERE merchant_ref = :m", soci::use(now), soci::use(ref);
     });
     return http::Response::json_of(202, {{"merchant_ref", ref}, {"status", "paying"}});
   });
@@ -372,8 +379,7 @@ void add_routes(http::Router& router, db::Database& db, const Settings& st) {
     res.status = 200;
     res.content_type = "text/csv; charset=utf-8";
     res.body = std::move(csv);
-    res.headers.emplace_back("Content-Disposition",
-                             "attachment; filename=\"statement-" + r.param("day") + ".csv\"");
+    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"statement-" + r.param("day") + ".csv\"");
     return res;
   });
 }

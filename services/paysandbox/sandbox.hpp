@@ -20,10 +20,10 @@
 namespace crowd::paysandbox {
 
 struct Settings {
-  std::string secret;                // CROWD_PROVIDER_SECRET: shared with the platform (required)
-  std::int64_t delay_ms = 300;       // CROWD_SANDBOX_DELAY_MS: from order to outcome
-  std::int64_t stall_ms = 5000;      // CROWD_SANDBOX_STALL_MS: how long a "stall" answer takes
-  bool autopay_deposits = true;      // CROWD_SANDBOX_AUTOPAY_DEPOSITS
+  std::string secret;            // CROWD_PROVIDER_SECRET: shared with the platform (required)
+  std::int64_t delay_ms = 300;   // CROWD_SANDBOX_DELAY_MS: from order to outcome
+  std::int64_t stall_ms = 5000;  // CROWD_SANDBOX_STALL_MS: how long a "stall" answer takes
+  bool autopay_deposits = true;  // CROWD_SANDBOX_AUTOPAY_DEPOSITS
   static Settings from_env();
 };
 

@@ -24,8 +24,8 @@ using nlohmann::json;
 constexpr std::int64_t kMaxFen = 1'000'000'000'000;
 
 http::Problem insufficient(const std::string& field, std::int64_t available) {
-  http::Problem p(409, "insufficient-funds", "Insufficient funds",
-                  "the amount is more than the available balance", {{field, "more than the available balance"}});
+  http::Problem p(409, "insufficient-funds", "Insufficient funds", "the amount is more than the available balance",
+                  {{field, "more than the available balance"}});
   p.extra["available"] = crowd::money::to_json(available);
   return p;
 }
@@ -147,9 +147,12 @@ std::string mask_name(const std::string& utf8) {
   // The first character (UTF-8 sequence) and a star: "张*".
   std::size_t n = 1;
   const auto c = static_cast<unsigned char>(utf8[0]);
-  if (c >= 0xF0) n = 4;
-  else if (c >= 0xE0) n = 3;
-  else if (c >= 0xC0) n = 2;
+  if (c >= 0xF0)
+    n = 4;
+  else if (c >= 0xE0)
+    n = 3;
+  else if (c >= 0xC0)
+    n = 2;
   return utf8.substr(0, std::min(n, utf8.size())) + "*";
 }
 
@@ -208,7 +211,8 @@ void add_payout_routes(http::Router& router, db::Database& db, Provider* provide
   });
   router.get("/v1/payout-account", [&db](http::Request& r) {
     const auto& who = http::require_role(r, {Role::worker});
-    return http::Response::json_of(200, db.with([&](soci::session& s) { return payout_account_json(s, who.party_id); }));
+    return http::Response::json_of(200,
+                                   db.with([&](soci::session& s) { return payout_account_json(s, who.party_id); }));
   });
 
   // POST /v1/withdrawals {amount} — workers; Idempotency-Key required; at least the minimum.
@@ -367,8 +371,9 @@ int place_pending_deposits(db::Database& db, Provider& provider) {
   const auto ids = db.with([&](soci::session& s) {
     std::vector<std::string> out;
     soci::rowset<soci::row> rows =
-        (s.prepare << "SELECT id FROM deposits WHERE status = 'pending' AND provider_ref IS NULL AND created_at_ms < :t "
-                      "ORDER BY created_at_ms LIMIT 50",
+        (s.prepare
+             << "SELECT id FROM deposits WHERE status = 'pending' AND provider_ref IS NULL AND created_at_ms < :t "
+                "ORDER BY created_at_ms LIMIT 50",
          soci::use(now - 2000));
     for (const auto& r : rows) out.push_back(db::get_str(r, 0));
     return out;

@@ -409,7 +409,7 @@ TEST_CASE("reads: settlements by id and task, statements, admin check, with acce
 
   const json c = check(t);
   CHECK(c["ok"] == true);
-  CHECK(c["checks"].size() == 6);
+  CHECK(c["checks"].size() == 7);
   auto not_op = request(kEnt);
   CHECK(outcome([&] { return get_ledger_check(t.db, not_op); }).first == 403);
 

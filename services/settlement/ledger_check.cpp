@@ -95,7 +95,8 @@ CheckResult pending_payouts(const LedgerSnapshot& snap) {
   std::map<std::string, std::int64_t> pending;
   for (const auto& a : snap.accounts) {
     const auto kind = account_kind(a.id);
-    if (kind && (*kind == "worker_payout_pending" || *kind == "enterprise_refund_pending")) pending[a.id] = a.balance_fen;
+    if (kind && (*kind == "worker_payout_pending" || *kind == "enterprise_refund_pending"))
+      pending[a.id] = a.balance_fen;
   }
   for (const auto& [id, open] : snap.open_payouts_fen) pending.emplace(id, 0);
   for (const auto& [id, balance] : pending) {
@@ -109,7 +110,7 @@ CheckResult pending_payouts(const LedgerSnapshot& snap) {
 }  // namespace
 
 std::vector<CheckResult> check_ledger(const LedgerSnapshot& snap) {
-  return {sum_zero(snap),    well_formed(snap),  match_transfers(snap),      no_negative(snap),
+  return {sum_zero(snap),     well_formed(snap),       match_transfers(snap), no_negative(snap),
           escrow_match(snap), settlement_splits(snap), pending_payouts(snap)};
 }
 

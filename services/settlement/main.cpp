@@ -15,6 +15,10 @@ int main() {
   const auto provider_settings = HttpProviderSettings::from_env(svc.config().port);
   const auto payout_settings = PayoutSettings::from_env();
   // No provider URL: deposits are credited at once (development); payouts wait for a provider.
+  // An attempt "submitting" for longer than this was interrupted by a crash; a call in flight must end first.
+  if (payout_settings.recover_after_ms <= provider_settings.timeout.count()) {
+    throw std::invalid_argument("CROWD_PAYOUT_RECOVER_AFTER_MS must be above CROWD_PROVIDER_TIMEOUT_MS");
+  }
   std::unique_ptr<Provider> provider;
   if (!provider_settings.base_url.empty()) provider = make_http_provider(provider_settings);
   add_routes(svc.router(), svc.db(), /*instant_deposits=*/!provider);

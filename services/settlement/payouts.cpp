@@ -63,8 +63,8 @@ PayoutRow row_of(const soci::row& r) {
   return p;
 }
 
-std::vector<PayoutRow> select_payouts(soci::session& s, const std::string& where, const std::string& a,
-                                      long long b, int limit) {
+std::vector<PayoutRow> select_payouts(soci::session& s, const std::string& where, const std::string& a, long long b,
+                                      int limit) {
   std::vector<PayoutRow> out;
   soci::rowset<soci::row> rows = (s.prepare << "SELECT " << kCols << " FROM payouts WHERE " << where
                                             << " ORDER BY created_at_ms, id LIMIT " << limit,
@@ -141,7 +141,6 @@ void succeed(soci::session& s, PayoutRow p, const std::string& from, const std::
   p.status = "succeeded";
   publish_payout(s, p, p.party_kind == "worker" ? "payout.succeeded" : "refund.succeeded");
 }
-
 
 }  // namespace
 
@@ -455,7 +454,8 @@ std::string apply_notification(soci::session& s, const json& body, const PayoutS
     for (const auto& r : rows) {
       const std::string ent = db::get_str(r, 0), status = db::get_str(r, 2), transfer_id = db::get_str(r, 3);
       if (db::get_i64(r, 1) != amount) return outcome("conflict");
-      if (status != "pending") return outcome(type == "deposit.succeeded" && status == "completed" ? "ignored" : "conflict");
+      if (status != "pending")
+        return outcome(type == "deposit.succeeded" && status == "completed" ? "ignored" : "conflict");
       const std::string to = type == "deposit.succeeded" ? "completed" : "failed";
       if (to == "completed") {
         transfer(s, transfer_id, kClearing, enterprise_available(ent), amount, "deposit", ref);
@@ -506,8 +506,7 @@ std::string apply_notification(soci::session& s, const json& body, const PayoutS
     transfer(s, "po:" + p->id + ":returned", kClearing, payout_source(*p), p->amount_fen, "payout_returned", p->id);
     // Paying the same account again would bounce again: automatic payouts wait for a new account.
     const std::string why = "last payout returned: " + reason;
-    s << "UPDATE payout_accounts SET blocked_reason = :r WHERE worker_id = :w", soci::use(why),
-        soci::use(p->party_id);
+    s << "UPDATE payout_accounts SET blocked_reason = :r WHERE worker_id = :w", soci::use(why), soci::use(p->party_id);
     p->status = "returned";
     p->last_error = reason;
     publish_payout(s, *p, "payout.returned");
@@ -651,7 +650,7 @@ std::optional<json> reconcile_day(db::Database& db, Provider& provider, const st
       m["payout_id"] = payout_id;
       m["ledger_status"] = p ? p->status : "missing";
       m["problem"] = p && p->status == "parked" ? "parked payout the provider reports as " + l.status
-                                                 : "provider movement not matched by the ledger";
+                                                : "provider movement not matched by the ledger";
       mismatches.push_back(m);
     }
     // 2. Every success the ledger recorded that day must be on the statement (of that day or the day before:
@@ -668,8 +667,7 @@ std::optional<json> reconcile_day(db::Database& db, Provider& provider, const st
         const auto p = find_payout(s, ref);
         merchant_ref = p ? p->current_ref : ref;
       } else {
-        soci::rowset<soci::row> dep =
-            (s.prepare << "SELECT provider FROM deposits WHERE id = :id", soci::use(ref));
+        soci::rowset<soci::row> dep = (s.prepare << "SELECT provider FROM deposits WHERE id = :id", soci::use(ref));
         bool instant = false;
         for (const auto& r : dep) instant = db::get_str(r, 0) != "sandbox";
         if (instant) continue;  // credited in process, never through the provider
@@ -685,15 +683,15 @@ std::optional<json> reconcile_day(db::Database& db, Provider& provider, const st
     }
     // 3. Parked payouts: unknown outcomes waiting for an operator, whatever the statement says.
     for (const auto& p : select_payouts(s, "status = :a AND :b = 0", "parked", 0, 1000)) {
-      const bool listed = std::any_of(mismatches.begin(), mismatches.end(), [&](const json& m) {
-        return m.value("payout_id", "") == p.id;
-      });
+      const bool listed = std::any_of(mismatches.begin(), mismatches.end(),
+                                      [&](const json& m) { return m.value("payout_id", "") == p.id; });
       if (!listed) {
-        mismatches.push_back({{"payout_id", p.id},
-                              {"merchant_ref", p.current_ref},
-                              {"amount_fen", p.amount_fen},
-                              {"ledger_status", "parked"},
-                              {"problem", "parked payout: outcome unknown, not on the statement; operator to resolve"}});
+        mismatches.push_back(
+            {{"payout_id", p.id},
+             {"merchant_ref", p.current_ref},
+             {"amount_fen", p.amount_fen},
+             {"ledger_status", "parked"},
+             {"problem", "parked payout: outcome unknown, not on the statement; operator to resolve"}});
       }
     }
     const long long now = clock::now_ms();

@@ -36,19 +36,19 @@
 namespace crowd::settlement {
 
 struct PayoutSettings {
-  std::int64_t min_withdrawal_fen = 1000;     // CROWD_PAYOUT_MIN_FEN: withdrawals and automatic payouts
-  int max_attempts = 4;                       // CROWD_PAYOUT_MAX_ATTEMPTS
-  std::int64_t backoff_base_ms = 2000;        // CROWD_PAYOUT_BACKOFF_MS: 2 s, 4 s, 8 s ... (capped)
+  std::int64_t min_withdrawal_fen = 1000;  // CROWD_PAYOUT_MIN_FEN: withdrawals and automatic payouts
+  int max_attempts = 4;                    // CROWD_PAYOUT_MAX_ATTEMPTS
+  std::int64_t backoff_base_ms = 2000;     // CROWD_PAYOUT_BACKOFF_MS: 2 s, 4 s, 8 s ... (capped)
   std::int64_t backoff_max_ms = 300'000;
-  std::int64_t query_after_ms = 60'000;       // CROWD_PAYOUT_QUERY_AFTER_MS: submitted without news → query
-  std::int64_t recover_after_ms = 10'000;     // a "submitting" attempt this old was interrupted by a crash
-  std::string payee_key;  // 32 raw bytes (CROWD_PAYEE_KEY, else CROWD_PII_KEY) sealing payee accounts
+  std::int64_t query_after_ms = 60'000;    // CROWD_PAYOUT_QUERY_AFTER_MS: submitted without news → query
+  std::int64_t recover_after_ms = 10'000;  // a "submitting" attempt this old was interrupted by a crash
+  std::string payee_key;                   // 32 raw bytes (CROWD_PAYEE_KEY, else CROWD_PII_KEY) sealing payee accounts
   static PayoutSettings from_env();
 };
 
 struct PayoutRow {
   std::string id, party_kind, party_id, origin, currency = "CNY", status, current_ref, provider_ref, last_error,
-      resolution;
+                                                resolution;
   std::int64_t amount_fen = 0;
   int attempts = 0, max_attempts = 0;
   std::optional<std::int64_t> next_attempt_at_ms;
@@ -84,9 +84,8 @@ std::string apply_notification(soci::session& s, const nlohmann::json& body, con
 // Operator: resolves a parked payout after checking the provider's own record of its current attempt.
 // outcome "succeeded" | "failed". Throws http::Problem (409 when the provider says otherwise or the payout
 // is not parked, 503 when the provider cannot be asked).
-PayoutRow resolve_parked(db::Database& db, Provider& provider, const std::string& payout_id,
-                         const std::string& outcome, const std::string& operator_id, const std::string& note,
-                         const PayoutSettings& settings);
+PayoutRow resolve_parked(db::Database& db, Provider& provider, const std::string& payout_id, const std::string& outcome,
+                         const std::string& operator_id, const std::string& note, const PayoutSettings& settings);
 
 // The daily reconciliation of one CST day: the provider's statement against our records. Stores and
 // returns {day, lines, matched, mismatches[]}; nullopt when the statement could not be fetched.

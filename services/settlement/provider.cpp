@@ -33,8 +33,11 @@ class HttpProvider final : public Provider {
   std::string name() const override { return "sandbox"; }
 
   PlaceResult place(const ProviderOrder& o) override {
-    const json body{{"merchant_ref", o.merchant_ref}, {"kind", o.kind},           {"amount_fen", o.amount_fen},
-                    {"payee", o.payee},               {"notify_url", s_.notify_url}};
+    const json body{{"merchant_ref", o.merchant_ref},
+                    {"kind", o.kind},
+                    {"amount_fen", o.amount_fen},
+                    {"payee", o.payee},
+                    {"notify_url", s_.notify_url}};
     PlaceResult out;
     try {
       const auto res = call("POST", "/sandbox/v1/orders", body.dump());

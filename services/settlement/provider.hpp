@@ -25,8 +25,8 @@ struct PlaceResult {
   enum class Outcome { accepted, rejected, unknown };
   Outcome outcome = Outcome::unknown;
   std::string provider_ref;
-  std::string status;  // the provider's status when accepted (processing, succeeded, ...)
-  std::string error;   // why, when not accepted
+  std::string status;   // the provider's status when accepted (processing, succeeded, ...)
+  std::string error;    // why, when not accepted
   std::string pay_url;  // deposits: where the payer completes the payment
 };
 
@@ -51,9 +51,9 @@ class Provider {
 };
 
 struct HttpProviderSettings {
-  std::string base_url;    // CROWD_PROVIDER_URL, e.g. http://127.0.0.1:8107 (empty: no provider)
-  std::string secret;      // CROWD_PROVIDER_SECRET (shared; signs both directions)
-  std::string notify_url;  // CROWD_PROVIDER_NOTIFY_URL: where the provider sends notifications
+  std::string base_url;                     // CROWD_PROVIDER_URL, e.g. http://127.0.0.1:8107 (empty: no provider)
+  std::string secret;                       // CROWD_PROVIDER_SECRET (shared; signs both directions)
+  std::string notify_url;                   // CROWD_PROVIDER_NOTIFY_URL: where the provider sends notifications
   std::chrono::milliseconds timeout{3000};  // CROWD_PROVIDER_TIMEOUT_MS
   static HttpProviderSettings from_env(int own_port);
 };

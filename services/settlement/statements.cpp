@@ -24,8 +24,8 @@ std::int64_t sum_transfers(soci::session& s, const std::string& kind, const std:
   long long sum = 0;
   const long long from = p.start_ms, to = p.end_ms;
   soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM transfers WHERE kind = :k AND "
-                 << column << " = :a AND created_at_ms >= :f AND created_at_ms < :t",
+      (s.prepare << "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM transfers WHERE kind = :k AND " << column
+                 << " = :a AND created_at_ms >= :f AND created_at_ms < :t",
        soci::use(kind), soci::use(account), soci::use(from), soci::use(to));
   for (const auto& r : rows) sum = db::get_i64(r, 0);
   return sum;
@@ -47,7 +47,7 @@ json enterprise_period_summary(soci::session& s, const std::string& ent, const P
        soci::use(ent), soci::use(from), soci::use(to));
   for (const auto& r : settled) {
     out["settlements"] = db::get_i64(r, 0);
-    out["work_paid"] = money(db::get_i64(r, 1));    // price of the work settled (out of escrow)
+    out["work_paid"] = money(db::get_i64(r, 1));      // price of the work settled (out of escrow)
     out["platform_fees"] = money(db::get_i64(r, 2));  // deducted from that price
   }
   json invoices = json::array();
@@ -98,7 +98,8 @@ json worker_period_summary(soci::session& s, const std::string& w, const Period&
 
 void on_invoice_issued(soci::session& s, const events::Event& e) {
   const auto str = [&](const char* k) {
-    if (!e.data.contains(k) || !e.data[k].is_string()) throw events::Refusal(e.type + ": data." + k + " must be a string");
+    if (!e.data.contains(k) || !e.data[k].is_string())
+      throw events::Refusal(e.type + ": data." + k + " must be a string");
     return e.data[k].get<std::string>();
   };
   if (!e.data.contains("total_fen") || !e.data["total_fen"].is_number_integer()) {

@@ -298,7 +298,7 @@ Platform::Platform(const std::string& tag, std::map<std::string, std::string> ex
           {"CROWD_SANDBOX_STALL_MS", "2500"},
           {"CROWD_PROVIDER_TIMEOUT_MS", "1200"},
           {"CROWD_PAYOUT_BACKOFF_MS", "200"},
-          {"CROWD_PAYOUT_RECOVER_AFTER_MS", "1000"},
+          {"CROWD_PAYOUT_RECOVER_AFTER_MS", "2000"},
           {"CROWD_PAYOUT_QUERY_AFTER_MS", "3000"}};
   for (auto& [k, v] : extra_env) env_[k] = v;
   start_redis();

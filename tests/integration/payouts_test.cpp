@@ -23,7 +23,8 @@ std::int64_t fen(const json& j) {
 // A request to the sandbox provider, signed as the platform signs it.
 HttpResponse sandbox(Platform& p, const std::string& method, const std::string& target, const json& body = nullptr) {
   const std::string text = body.is_null() ? std::string() : body.dump();
-  auto headers = crowd::signature::headers(kSecret, crowd::clock::now_ms(), crowd::signature::payload(method, target, text));
+  auto headers =
+      crowd::signature::headers(kSecret, crowd::clock::now_ms(), crowd::signature::payload(method, target, text));
   return http_request(p.port("paysandbox"), method, target, text, headers);
 }
 
@@ -64,9 +65,9 @@ World paid_worker(Platform& p) {
 }
 
 void set_account(Platform& p, const Party& w, const std::string& mode) {
-  auto r = p.call("settlement", "PUT", "/v1/payout-account",
-                  {{"mode", mode}, {"payee", {{"account_no", "6222020200112233445"}, {"holder_name", "李四"}}}},
-                  w.token);
+  auto r =
+      p.call("settlement", "PUT", "/v1/payout-account",
+             {{"mode", mode}, {"payee", {{"account_no", "6222020200112233445"}, {"holder_name", "李四"}}}}, w.token);
   REQUIRE_MESSAGE(r.status == 200, r.body);
   CHECK(r.json_body()["payee"]["account_no"] == "***************3445");
   CHECK(r.body.find("6222020200112233445") == std::string::npos);
@@ -93,7 +94,8 @@ json wait_status(Platform& p, const Party& who, const std::string& id, const std
 
 int sandbox_orders_of(Platform& p, const std::string& payout_id) {
   int n = 0;
-  for (int i = 1; i <= 6; ++i) n += sandbox(p, "GET", "/sandbox/v1/orders/" + payout_id + "-" + std::to_string(i)).status == 200;
+  for (int i = 1; i <= 6; ++i)
+    n += sandbox(p, "GET", "/sandbox/v1/orders/" + payout_id + "-" + std::to_string(i)).status == 200;
   return n;
 }
 
@@ -118,8 +120,8 @@ TEST_CASE("payouts: withdrawals through the provider, idempotent, never overdraw
   CHECK(none.json_body()["type"].get<std::string>().find("no-payout-account") != std::string::npos);
   set_account(p, x.w, "on_request");
 
-  auto no_key = p.call("settlement", "POST", "/v1/withdrawals", {{"amount", {{"amount_fen", 100'000}, {"currency", "CNY"}}}},
-                       x.w.token);
+  auto no_key = p.call("settlement", "POST", "/v1/withdrawals",
+                       {{"amount", {{"amount_fen", 100'000}, {"currency", "CNY"}}}}, x.w.token);
   CHECK(no_key.status == 400);
   auto small = withdraw(p, x.w, 500, "w-small");
   CHECK(small.status == 422);
@@ -250,10 +252,12 @@ TEST_CASE("payouts: an ambiguous outcome is parked, never retried, and resolved 
   bool listed = false;
   const json mismatches = rec.json_body()["mismatches"];
   for (const auto& m : mismatches) {
-    if (m.value("payout_id", "") == parked) listed = m["problem"].get<std::string>().find("parked") != std::string::npos;
+    if (m.value("payout_id", "") == parked)
+      listed = m["problem"].get<std::string>().find("parked") != std::string::npos;
   }
   CHECK_MESSAGE(listed, rec.body);
-  CHECK(p.call("settlement", "GET", "/v1/admin/payouts?status=parked", nullptr, x.ops).json_body()["items"].size() == 1);
+  CHECK(p.call("settlement", "GET", "/v1/admin/payouts?status=parked", nullptr, x.ops).json_body()["items"].size() ==
+        1);
 
   // The operator cannot call it failed: the provider paid it.
   auto wrong = p.call("settlement", "POST", "/v1/admin/payouts/" + parked + "/resolve",
@@ -293,7 +297,7 @@ TEST_CASE("payouts: notifications are verified; forged, stale and replayed ones 
   CHECK(fen(balances(p, x.w)["payable"]) == 842'200);
 
   const json forged{{"event_id", "pev_forged"}, {"type", "payout.failed"}, {"merchant_ref", id + "-1"},
-                    {"provider_ref", "x"},      {"amount_fen", 100'000},  {"reason", "forged"}};
+                    {"provider_ref", "x"},      {"amount_fen", 100'000},   {"reason", "forged"}};
   auto unsigned_r = http_request(p.port("settlement"), "POST", "/v1/provider/notifications", forged.dump());
   CHECK(unsigned_r.status == 401);
   CHECK(notify(p, forged, "not-the-provider-secret-000000").status == 401);
