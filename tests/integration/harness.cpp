@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <doctest/doctest.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -312,7 +314,40 @@ Platform::Platform(const std::string& tag, std::map<std::string, std::string> ex
   }
 }
 
+// The ledger's invariants after every whole-system test (GET /v1/admin/settlement/check), whatever the
+// test itself checked: run while accounts and settlement still run, before everything stops.
+void Platform::check_ledger_at_end() {
+  for (const char* s : {"accounts", "settlement"}) {
+    auto it = procs_.find(s);
+    if (it == procs_.end() || !it->second || !it->second->running()) return;
+  }
+  const auto login = http_request(port("accounts"), "POST", "/v1/auth/token",
+                                  json{{"role", "operator"},
+                                       {"username", env_.at("CROWD_OPERATOR_USERNAME")},
+                                       {"password", env_.at("CROWD_OPERATOR_PASSWORD")}}
+                                      .dump());
+  if (login.status != 200) return;
+  const std::string token = login.json_body().value("access_token", "");
+  // Events still in flight (a release, a settlement) may be between two services: give them a moment.
+  HttpResponse check;
+  eventually(
+      [&] {
+        check = http_request(port("settlement"), "GET", "/v1/admin/settlement/check", "",
+                             {{"Authorization", "Bearer " + token}});
+        return check.status == 200 && check.json_body().value("ok", false);
+      },
+      std::chrono::seconds(5));
+  const bool ok = check.json_body().value("ok", false);
+  const std::string message = "ledger check after the test: " + check.body;
+  CHECK_MESSAGE(ok, message);
+}
+
 Platform::~Platform() {
+  try {
+    check_ledger_at_end();
+  } catch (const std::exception& e) {
+    MESSAGE("ledger check after the test not run: " << e.what());
+  }
   for (auto& [name, p] : procs_) p->terminate(5000);
   redis_.kill9();
   if (env_or("CROWD_TEST_KEEP", "") != "1") {

@@ -61,7 +61,8 @@ struct ServiceSpec {
   std::map<std::string, std::string> extra_env;
 };
 
-// Redis + the six services and the sandbox payment provider on free ports with a test clock.
+// Redis + the six services and the sandbox payment provider on free ports with a test clock. When it is
+// destroyed (the end of a test), it checks the ledger's invariants (a failed check fails the test).
 class Platform {
  public:
   explicit Platform(const std::string& tag, std::map<std::string, std::string> extra_env = {});
@@ -89,6 +90,7 @@ class Platform {
 
  private:
   void start_redis();
+  void check_ledger_at_end();
   std::string dir_;
   bool pg_ = false;
   int redis_port_ = 0;
