@@ -44,6 +44,7 @@ http::Response deposit_once(soci::session& s, const std::string& enterprise_id, 
   d.idempotency_key = key;
   d.amount_fen = amount_fen;
   d.transfer_id = "dep:" + enterprise_id + ":" + key;
+  d.provider = "instant";  // credited in process: no provider, nothing to reconcile
   d.created_at_ms = clock::now_ms();
   if (transfer(s, d.transfer_id, kClearing, enterprise_available(enterprise_id), amount_fen, "deposit", d.id) ==
       Applied::duplicate) {
@@ -64,7 +65,8 @@ http::Response deposit_once(soci::session& s, const std::string& enterprise_id, 
 }  // namespace
 
 // POST /v1/deposits — enterprises only; the Idempotency-Key header is required (400 without it).
-// Sandbox top-up: no real money moves; the provider "sandbox" confirms at once and the deposit is credited
+// Without a payment provider (CROWD_PROVIDER_URL unset: development, unit tests) the top-up is "instant":
+// no money moves anywhere, the deposit is credited at once
 // with transfer "dep:{enterprise}:{key}" from external:clearing to ent:{enterprise}:available.
 // Same key + same body → the first response again (header Idempotent-Replayed: true); same key + another
 // body → 422 idempotency-key-reuse. Body {amount: {amount_fen 1..10^12, currency "CNY"}}, fully validated

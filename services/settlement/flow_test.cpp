@@ -127,7 +127,7 @@ TEST_CASE("deposits: header required, validated, idempotent per key") {
   const auto first = deposit(t, 100'000, "k1");
   CHECK(first.status == 201);
   const json b = body_of(first);
-  CHECK(b["provider"] == "sandbox");
+  CHECK(b["provider"] == "instant");
   CHECK(b["transfer_id"] == "dep:ent_1:k1");
   CHECK(fen(b["amount"]) == 100'000);
   CHECK(fen(b["balance"]["available"]) == 100'000);

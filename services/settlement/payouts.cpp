@@ -669,7 +669,7 @@ std::optional<json> reconcile_day(db::Database& db, Provider& provider, const st
       } else {
         soci::rowset<soci::row> dep = (s.prepare << "SELECT provider FROM deposits WHERE id = :id", soci::use(ref));
         bool instant = false;
-        for (const auto& r : dep) instant = db::get_str(r, 0) != "sandbox";
+        for (const auto& r : dep) instant = db::get_str(r, 0) == "instant";
         if (instant) continue;  // credited in process, never through the provider
       }
       const std::string status = kind == "payout_returned" ? "returned" : "succeeded";
