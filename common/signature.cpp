@@ -55,4 +55,14 @@ Verdict verify(std::string_view secret, const std::optional<std::string>& timest
   return Verdict::ok;
 }
 
+Verdict verify_headers(std::string_view secret, const std::map<std::string, std::string>& headers, std::string_view p,
+                       std::int64_t now_ms, std::int64_t window_ms) {
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    const auto it = headers.find(name);
+    if (it == headers.end()) return std::nullopt;
+    return it->second;
+  };
+  return verify(secret, get(kTimestampHeader), get(kSignatureHeader), p, now_ms, window_ms);
+}
+
 }  // namespace crowd::signature

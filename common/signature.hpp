@@ -30,4 +30,8 @@ Verdict verify(std::string_view secret, const std::optional<std::string>& timest
                const std::optional<std::string>& signature, std::string_view payload, std::int64_t now_ms,
                std::int64_t window_ms = kWindowMs);
 
+// verify() with the two headers looked up in a request's lower-case header map.
+Verdict verify_headers(std::string_view secret, const std::map<std::string, std::string>& headers,
+                       std::string_view payload, std::int64_t now_ms, std::int64_t window_ms = kWindowMs);
+
 }  // namespace crowd::signature

@@ -87,12 +87,8 @@ json order_json(const Order& o) {
 
 // The merchant's signature on a request to the sandbox (401 otherwise).
 void require_signed(const http::Request& req, const Settings& st) {
-  auto opt = [&](const char* h) -> std::optional<std::string> {
-    auto v = req.header(h);
-    return v.empty() ? std::nullopt : std::optional<std::string>(v);
-  };
-  const auto verdict = signature::verify(st.secret, opt(signature::kTimestampHeader), opt(signature::kSignatureHeader),
-                                         signature::payload(req.method, req.target, req.body), clock::now_ms());
+  const auto verdict = signature::verify_headers(st.secret, req.headers,
+                                                 signature::payload(req.method, req.target, req.body), clock::now_ms());
   if (verdict != signature::Verdict::ok) throw http::unauthorized(signature::describe(verdict));
 }
 

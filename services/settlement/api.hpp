@@ -4,12 +4,23 @@
 
 #include "common/db.hpp"
 #include "common/http.hpp"
+#include "common/idempotency.hpp"
 #include "services/settlement/payouts.hpp"
 #include "services/settlement/store.hpp"
 
 namespace crowd::settlement {
 
-http::Response post_deposit(db::Database& db, http::Request& req);         // POST /v1/deposits
+http::Response post_deposit(db::Database& db, http::Request& req);  // POST /v1/deposits
+
+// What a POST /v1/deposits asks for, checked (role, required Idempotency-Key, amount) before anything is
+// written; both deposit paths (instant and through the provider) start here.
+struct DepositInput {
+  std::string enterprise_id;
+  idempotency::Key key;
+  idempotency::Options options;
+  std::int64_t amount_fen = 0;
+};
+DepositInput deposit_input(http::Request& req);
 http::Response get_my_balance(db::Database& db, http::Request& req);       // GET /v1/balances/me
 http::Response get_my_statement(db::Database& db, http::Request& req);     // GET /v1/statements/me?period=
 http::Response get_settlement(db::Database& db, http::Request& req);       // GET /v1/settlements/{id}

@@ -71,17 +71,24 @@ http::Response deposit_once(soci::session& s, const std::string& enterprise_id, 
 // Same key + same body → the first response again (header Idempotent-Replayed: true); same key + another
 // body → 422 idempotency-key-reuse. Body {amount: {amount_fen 1..10^12, currency "CNY"}}, fully validated
 // before anything is written. → 201 {deposit_id, status, provider, transfer_id, amount, balance, created_at}.
-http::Response post_deposit(db::Database& db, http::Request& req) {
+DepositInput deposit_input(http::Request& req) {
   const auto& who = http::require_role(req, {Role::enterprise});
-  idempotency::Options required;
-  required.required = true;
-  const auto key = idempotency::key_of(req, "POST /v1/deposits " + who.party_id, required);
+  DepositInput in;
+  in.enterprise_id = who.party_id;
+  in.options.required = true;
+  in.key = *idempotency::key_of(req, "POST /v1/deposits " + who.party_id, in.options);
   const json body = req.json_body();
   http::Fields f(body);
-  const std::int64_t amount_fen = f.money_fen("amount", 1, kDepositMaxFen);
+  in.amount_fen = f.money_fen("amount", 1, kDepositMaxFen);
   f.done();
+  return in;
+}
+
+http::Response post_deposit(db::Database& db, http::Request& req) {
+  const DepositInput in = deposit_input(req);
   return idempotency::run(
-      db, key, [&](soci::session& s) { return deposit_once(s, who.party_id, key->key, amount_fen); }, required);
+      db, in.key, [&](soci::session& s) { return deposit_once(s, in.enterprise_id, in.key.key, in.amount_fen); },
+      in.options);
 }
 
 // GET /v1/balances/me — enterprises and workers, their own balances only.

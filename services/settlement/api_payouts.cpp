@@ -90,33 +90,26 @@ bool place_deposit(db::Database& db, Provider& provider, const std::string& id) 
 // POST /v1/deposits with a provider: the deposit is recorded pending (its transfer id reserved), placed
 // with the provider, and credited when the provider's signed deposit.succeeded arrives.
 http::Response post_provider_deposit(db::Database& db, Provider& provider, http::Request& req) {
-  const auto& who = http::require_role(req, {Role::enterprise});
-  idempotency::Options required;
-  required.required = true;
-  const auto key = idempotency::key_of(req, "POST /v1/deposits " + who.party_id, required);
-  const json body = req.json_body();
-  http::Fields f(body);
-  const std::int64_t amount_fen = f.money_fen("amount", 1, kMaxFen);
-  f.done();
+  const DepositInput in = deposit_input(req);
   std::string id;
   auto res = idempotency::run(
-      db, key,
+      db, in.key,
       [&](soci::session& s) {
         DepositRecord d;
         d.id = ids::make("dep");
-        d.enterprise_id = who.party_id;
-        d.idempotency_key = key->key;
-        d.amount_fen = amount_fen;
+        d.enterprise_id = in.enterprise_id;
+        d.idempotency_key = in.key.key;
+        d.amount_fen = in.amount_fen;
         d.provider = provider.name();
         d.status = "pending";
-        d.transfer_id = "dep:" + who.party_id + ":" + key->key;
+        d.transfer_id = "dep:" + in.enterprise_id + ":" + in.key.key;
         d.created_at_ms = clock::now_ms();
         if (transfer_exists(s, d.transfer_id)) throw std::logic_error("deposit transfer exists without its key");
         insert_deposit(s, d);
         id = d.id;
         return http::Response::json_of(201, deposit_json(s, d.id));
       },
-      required);
+      in.options);
   if (id.empty()) return res;  // a replay: the first response
   place_deposit(db, provider, id);
   return http::Response::json_of(201, db.with([&](soci::session& s) { return deposit_json(s, id); }));
@@ -285,13 +278,8 @@ void add_payout_routes(http::Router& router, db::Database& db, Provider* provide
   // check; a replayed event id is acknowledged (200 "duplicate") and changes nothing.
   router.post("/v1/provider/notifications", [&db, &st, provider_secret](http::Request& r) {
     if (provider_secret.empty()) throw http::not_found("route");
-    auto opt = [&](const char* h) -> std::optional<std::string> {
-      auto v = r.header(h);
-      return v.empty() ? std::nullopt : std::optional<std::string>(v);
-    };
-    const auto verdict =
-        signature::verify(provider_secret, opt(signature::kTimestampHeader), opt(signature::kSignatureHeader),
-                          signature::payload(r.method, r.target, r.body), clock::now_ms());
+    const auto verdict = signature::verify_headers(provider_secret, r.headers,
+                                                   signature::payload(r.method, r.target, r.body), clock::now_ms());
     if (verdict != signature::Verdict::ok) {
       log::warn("provider notification refused", {{"reason", signature::describe(verdict)}});
       throw http::unauthorized(signature::describe(verdict));
