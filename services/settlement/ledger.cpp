@@ -36,6 +36,9 @@ std::string task_escrow(const std::string& task_id) {
 std::string worker_payable(const std::string& worker_id) {
   return owned("wkr", worker_id, "payable");
 }
+std::string assignment_reserved(const std::string& assignment_id) {
+  return owned("asg", assignment_id, "reserved");
+}
 
 std::optional<std::string> account_kind(const std::string& id) {
   if (id == kFeeRevenue) return "platform_fee_revenue";
@@ -44,6 +47,7 @@ std::optional<std::string> account_kind(const std::string& id) {
   if (matches(id, "ent", "available")) return "enterprise_available";
   if (matches(id, "task", "escrow")) return "task_escrow";
   if (matches(id, "wkr", "payable")) return "worker_payable";
+  if (matches(id, "asg", "reserved")) return "assignment_reserved";
   return std::nullopt;
 }
 
