@@ -92,7 +92,7 @@ http::Response post_deposit(db::Database& db, http::Request& req) {
 }
 
 // GET /v1/balances/me — enterprises and workers, their own balances only.
-// enterprise → {party_id, role, available, escrow (sum over its tasks' escrow accounts)};
+// enterprise → {party_id, role, available, escrow (its tasks' escrow accounts and open reservations)};
 // worker → {party_id, role, payable, earned_gross_ytd, iit_withheld_ytd, tax_year} (year to date in CST).
 http::Response get_my_balance(db::Database& db, http::Request& req) {
   const auto& who = http::require_role(req, {Role::enterprise, Role::worker});
@@ -115,10 +115,13 @@ http::Response get_my_balance(db::Database& db, http::Request& req) {
 namespace {
 
 // The accounts a party owns, as SQL over two parameters (:aN its main account, :pN its id): the main
-// account and, for an enterprise, the escrow accounts of its tasks. COLUMN is debit_account or
+// account and, for an enterprise, the escrow accounts of its tasks and the reservations of their assignments
+// (asg:{asg}:reserved, two-phase escrow: still the enterprise's money until posted). COLUMN is debit_account or
 // credit_account; `n` keeps placeholder names unique within a statement (SQLite binds a repeated name once).
 std::string owned(const std::string& column, const std::string& n) {
-  return "(" + column + " = :a" + n + " OR " + column + " IN (SELECT account_id FROM escrows WHERE enterprise_id = :p" +
+  return "(" + column + " = :a" + n + " OR " + column +
+         " IN (SELECT x.account_id FROM escrows e JOIN (SELECT task_id, account_id FROM escrows UNION ALL SELECT "
+         "task_id, account_id FROM reservations) x ON x.task_id = e.task_id WHERE e.enterprise_id = :p" +
          n + "))";
 }
 

@@ -49,7 +49,9 @@ json settlement_json(const SettlementRecord& r, bool with_tax) {
            {"fee", money(r.split.fee_fen)},
            {"worker_gross", money(r.split.worker_gross_fen)},
            {"accepted_at", clock::rfc3339(r.accepted_at_ms)},
-           {"settled_at", clock::rfc3339(r.settled_at_ms)}};
+           {"settled_at", clock::rfc3339(r.settled_at_ms)},
+           {"kind", r.kind},
+           {"dispute_id", r.dispute_id.empty() ? json(nullptr) : json(r.dispute_id)}};
   if (with_tax) {
     out["iit"] = money(r.split.iit_fen);
     out["net"] = money(r.split.net_fen);
@@ -129,6 +131,13 @@ void load_escrows_and_settlements(soci::session& s, LedgerSnapshot& snap) {
   for (const auto& r : settlements) {
     snap.settlements.push_back({db::get_str(r, 0), db::get_i64(r, 1), db::get_i64(r, 2), db::get_i64(r, 3),
                                 db::get_i64(r, 4), db::get_i64(r, 5), db::get_i64(r, 6)});
+  }
+  soci::rowset<soci::row> reservations =
+      s.prepare << "SELECT assignment_id, task_id, account_id, status, amount_fen FROM reservations ORDER BY "
+                   "assignment_id";
+  for (const auto& r : reservations) {
+    snap.reservations.push_back(
+        {db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2), db::get_str(r, 3), db::get_i64(r, 4)});
   }
 }
 

@@ -72,6 +72,105 @@ Acceptance acceptance_of(const events::Event& e) {
   return a;
 }
 
+// ---- Two-phase escrow (rules.hpp, 003_escrow_reservations.sql) ----
+
+// What an assignment holds, from any event that names it. amount_fen is taken from the event when it carries
+// it (assignment.created, delivery.accepted, dispute.resolved), else units × the escrow's pay (rejections,
+// expiries and releases do not carry it). worker_id is "" for a release (matching's event does not name one).
+ReserveRequest reserve_request_of(const events::Event& e, const std::string& assignment_id, std::int64_t units,
+                                  const std::string& worker_id, const std::optional<EscrowState>& escrow) {
+  ReserveRequest r;
+  r.assignment_id = assignment_id;
+  r.task_id = str_of(e, "task_id");
+  r.enterprise_id = str_of(e, "enterprise_id");
+  r.worker_id = worker_id;
+  r.units = units;
+  if (e.data.contains("amount_fen")) {
+    r.amount_fen = int_of(e, "amount_fen");
+  } else if (escrow) {
+    r.amount_fen = checked_mul(units, escrow->pay_per_unit_fen).value_or(-1);
+  }
+  return r;
+}
+
+// A reservation's figures against the event's: a contradiction is refused. A release names no worker, and a
+// tombstone written from one stores none: the worker is compared only when both sides know it.
+void check_same_assignment(const events::Event& e, const Reservation& known, ReserveRequest r) {
+  if (r.worker_id.empty() || known.worker_id.empty()) r.worker_id = known.worker_id;
+  if (auto problem = reservation_mismatch(known, r)) refuse(e, *problem);
+}
+
+// Reserves the assignment's share now: "rsv:{asg}" from the task escrow to asg:{asg}:reserved, and the row.
+// Only money no other assignment reserved may be taken (reserve_problem against the task escrow's balance,
+// which holds exactly the unreserved money; the conditional debit in transfer() is the guard).
+Reservation reserve(soci::session& s, const events::Event& e, const EscrowState& escrow, const ReserveRequest& r) {
+  const std::string escrow_account = task_escrow(r.task_id);
+  if (auto problem = reserve_problem(escrow, r, balance_of(s, escrow_account))) refuse(e, *problem);
+  const std::string transfer_id = reserve_transfer_id(r.assignment_id);
+  if (transfer(s, transfer_id, escrow_account, assignment_reserved(r.assignment_id), r.amount_fen, "escrow_reserve",
+               r.task_id) == Applied::duplicate) {
+    // The transfer and the row are written together: only a concurrent writer (PostgreSQL, several
+    // instances) gets here. Retried, the row is then found.
+    throw std::runtime_error("transfer " + transfer_id + " was written concurrently; the event will be retried");
+  }
+  Reservation x;
+  x.assignment_id = r.assignment_id;
+  x.task_id = r.task_id;
+  x.enterprise_id = r.enterprise_id;
+  x.worker_id = r.worker_id;
+  x.units = r.units;
+  x.amount_fen = r.amount_fen;
+  x.status = kReserved;
+  insert_reservation(s, x);
+  return x;
+}
+
+// Voids an assignment's reservation: "void:{asg}" back to the task escrow (the unit is free again, or is
+// released next by the caller). `why`: rejected, expired or released. Idempotent: voided already → nothing.
+// Refused: a reservation posted (settled or ruled), or a settlement of the assignment from before 003.
+// Nothing reserved yet (the void overtook assignment.created): reserve + void when the task escrow holds the
+// money, else the row alone (a tombstone; the escrow's unreserved money is lent to another assignment until
+// its own void arrives). Either way the late assignment.created finds the row and does nothing.
+void void_reservation(soci::session& s, const events::Event& e, const EscrowState& escrow, const ReserveRequest& r,
+                      const std::string& why) {
+  if (auto known = load_reservation(s, r.assignment_id)) {
+    check_same_assignment(e, *known, r);
+    if (known->status == kVoided) return;
+    if (known->status != kReserved) {
+      refuse(e, "assignment " + r.assignment_id + " was settled (" + known->ended_by + "); it cannot be voided");
+    }
+    transfer(s, void_transfer_id(r.assignment_id), assignment_reserved(r.assignment_id), task_escrow(r.task_id),
+             known->amount_fen, "escrow_void", r.task_id);
+    known->status = kVoided;
+    known->ended_by = why;
+    end_reservation(s, *known);
+    return;
+  }
+  if (find_settlement_by_assignment(s, r.assignment_id)) {
+    refuse(e, "assignment " + r.assignment_id + " was settled; it cannot be voided");
+  }
+  if (auto problem = assignment_figures_problem(escrow, r)) refuse(e, *problem);
+  Reservation x;
+  x.assignment_id = r.assignment_id;
+  x.task_id = r.task_id;
+  x.enterprise_id = r.enterprise_id;
+  x.worker_id = r.worker_id;
+  x.units = r.units;
+  x.amount_fen = r.amount_fen;
+  x.status = kVoided;
+  x.ended_by = why;
+  const std::string escrow_account = task_escrow(r.task_id);
+  x.moved_money =
+      escrow.status == "held" && r.units <= escrow.units_open() && r.amount_fen <= balance_of(s, escrow_account);
+  if (x.moved_money) {
+    const std::string reserved = assignment_reserved(r.assignment_id);
+    transfer(s, reserve_transfer_id(r.assignment_id), escrow_account, reserved, r.amount_fen, "escrow_reserve",
+             r.task_id);
+    transfer(s, void_transfer_id(r.assignment_id), reserved, escrow_account, r.amount_fen, "escrow_void", r.task_id);
+  }
+  insert_reservation(s, x);
+}
+
 }  // namespace
 
 // task.created (tasks) → escrow hold.
@@ -184,6 +283,18 @@ void on_units_released(soci::session& s, const events::Event& e) {
   }
   if (auto problem = release_problem(*escrow, units)) refuse(e, *problem);
   const std::int64_t amount = units * escrow->pay_per_unit_fen;  // no overflow: checked by release_problem
+  // Two-phase escrow: an assignment's units come back through its reservation, voided first (the void
+  // writes reserve + void, or a tombstone, when assignment.created has not arrived yet).
+  if (const auto asg = released_assignment(release_id)) {
+    void_reservation(s, e, *escrow, reserve_request_of(e, *asg, units, "", escrow), "released");
+  }
+  // Only unreserved money goes back: the task escrow account holds exactly that. A "cancel" larger than it
+  // means some assignment still holds a reservation matching no longer counts (its void is on another
+  // stream, not here yet): refused, retried until it lands.
+  if (const std::int64_t unreserved = balance_of(s, task_escrow(task_id)); amount > unreserved) {
+    refuse(e, "release of " + std::to_string(amount) + " fen > the escrow's unreserved " + std::to_string(unreserved) +
+                  " fen (reservations still open)");
+  }
   if (transfer(s, transfer_id, task_escrow(task_id), enterprise_available(enterprise_id), amount, "escrow_release",
                task_id) == Applied::duplicate) {
     // A concurrent consumer wrote it first (PostgreSQL, several instances): retried, then a no-op above.
@@ -205,6 +316,8 @@ namespace {
 void publish_completed(soci::session& s, const SettlementRecord& r, const std::string& trace_id) {
   events::publish(s, "settlement.completed", r.assignment_id,
                   {{"settlement_id", r.id},
+                   {"kind", r.kind},
+                   {"dispute_id", r.dispute_id.empty() ? json(nullptr) : json(r.dispute_id)},
                    {"assignment_id", r.assignment_id},
                    {"submission_id", r.submission_id},
                    {"task_id", r.task_id},
@@ -231,18 +344,40 @@ void publish_completed(soci::session& s, const SettlementRecord& r, const std::s
 // amount = the event's amount_fen, which must equal units × pay of the escrow and still be in it; the split
 // (fee by the escrow's category, worker gross, IIT by the cumulative method on the worker's state of this CST
 // month, net) is compute_payout's, the same the net pay preview shows; linked transfers "stl:{asg}:fee|iit|net" out of
-// the task escrow (zero legs skipped), the IIT year state, the settlement row and the escrow counters commit together,
-// then settlement.completed. Idempotent: an assignment already settled is a no-op (settlements.assignment_id is
-// unique). Any mismatch throws: the event stays pending, is retried, then dead-lettered (logged as refused).
+// the assignment's reservation asg:{asg}:reserved (zero legs skipped), the IIT year state, the settlement row, the
+// reservation (→ posted) and the escrow counters commit together, then settlement.completed (kind "acceptance").
+// When delivery.accepted overtook assignment.created, the reservation is made first in the same transaction (a
+// late assignment.created is then a no-op). Idempotent: an assignment already settled, or ruled on
+// (dispute.resolved), is a no-op. Refused: a voided assignment (rejected, expired, released), figures differing
+// from the reservation's, any mismatch with the escrow: retried, then dead-lettered (logged as refused).
 void on_delivery_accepted(soci::session& s, const events::Event& e) {
   const Acceptance a = acceptance_of(e);
-  if (find_settlement_by_assignment(s, a.assignment_id)) {
+  auto reservation = load_reservation(s, a.assignment_id);
+  if (reservation && reservation->status == kPosted) {
+    // Settled already (a repeat), or ruled on: the ruling decided the assignment's money, so a delivery
+    // accepted afterwards pays nothing more (logged; the same no-op as a repeat, whatever came first).
+    log::info("assignment already settled or ruled on; delivery.accepted ignored",
+              {{"assignment_id", a.assignment_id}, {"ended_by", reservation->ended_by}, {"event_id", e.id}});
+    return;
+  }
+  if (!reservation && find_settlement_by_assignment(s, a.assignment_id)) {
     log::info("assignment already settled; event ignored", {{"assignment_id", a.assignment_id}, {"event_id", e.id}});
     return;
   }
   const auto escrow = load_escrow(s, a.task_id);
   if (!escrow) refuse(e, "no escrow for task " + a.task_id);
   if (auto problem = settlement_problem(*escrow, a)) refuse(e, *problem);
+  const ReserveRequest wanted = reserve_request_of(e, a.assignment_id, a.units, a.worker_id, escrow);
+  if (reservation) {
+    check_same_assignment(e, *reservation, wanted);
+    if (reservation->status == kVoided) {
+      refuse(e, "assignment " + a.assignment_id + " was voided (" + reservation->ended_by + "); it cannot be settled");
+    }
+  } else {
+    // delivery.accepted overtook assignment.created: reserve first, in this transaction.
+    reservation = reserve(s, e, *escrow, wanted);
+  }
+  const std::string reserved = assignment_reserved(a.assignment_id);
   if (a.category != escrow->category) {
     log::warn("delivery.accepted category differs from the task's; the task's applies",
               {{"assignment_id", a.assignment_id}, {"event", a.category}, {"task", escrow->category}});
@@ -255,8 +390,8 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   const Payout& pay = at.payout;
   r.split = pay.split;
 
-  const auto legs = settlement_legs(a.assignment_id, r.id, a.task_id, a.worker_id, r.split);
-  if (auto problem = legs_problem(legs, task_escrow(a.task_id), a.amount_fen)) {
+  const auto legs = settlement_legs_from(reserved, a.assignment_id, r.id, a.worker_id, r.split);
+  if (auto problem = legs_problem(legs, reserved, a.amount_fen)) {
     throw std::logic_error("settlement legs: " + *problem);
   }
   // Crash points (test builds) after every write of the settlement path: each must leave nothing half done.
@@ -280,6 +415,10 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   r.computation = pay.computation.is_null() ? "null" : pay.computation.dump();
   r.accepted_at_ms = a.accepted_at_ms;
   insert_settlement(s, r);
+  reservation->status = kPosted;
+  reservation->ended_by = "acceptance";
+  reservation->settlement_id = r.id;
+  end_reservation(s, *reservation);
   crash_point("settlement.settle.after_record");
   add_settled(s, *escrow, a.units, a.amount_fen);
   crash_point("settlement.settle.before_publish");
@@ -314,12 +453,192 @@ void on_offer_created(soci::session& s, const events::Event& e) {
   }
 }
 
+// assignment.created (matching) → the assignment's reservation: "rsv:{asg}" task:{task}:escrow →
+// asg:{asg}:reserved, amount_fen = units × the escrow's pay. Idempotent: a reservation row (reserved,
+// posted or voided: an acceptance, ruling or void that came first) or a settlement from before reservations
+// existed makes it a no-op, provided its figures agree. Refused (retried, then dead-lettered): no held escrow
+// (yet), another task/enterprise/worker than a known reservation, amount != units × pay, more than the
+// escrow's unreserved money (transiently possible while the void of a unit's previous assignment is still
+// on the delivery stream: the retry finds it applied; if it is dead-lettered anyway, the acceptance, ruling
+// or void of this assignment reserves by itself).
+void on_assignment_created(soci::session& s, const events::Event& e) {
+  const std::string assignment_id = str_of(e, "assignment_id");
+  if (str_of(e, "currency") != "CNY") refuse(e, "currency must be CNY");
+  const auto escrow = load_escrow(s, str_of(e, "task_id"));
+  const ReserveRequest r = reserve_request_of(e, assignment_id, int_of(e, "units"), str_of(e, "worker_id"), escrow);
+  if (const auto known = load_reservation(s, assignment_id)) {
+    check_same_assignment(e, *known, r);
+    log::info("assignment already reserved, settled or voided; assignment.created ignored",
+              {{"assignment_id", assignment_id}, {"status", known->status}, {"event_id", e.id}});
+    return;
+  }
+  if (find_settlement_by_assignment(s, assignment_id)) {
+    log::info("assignment settled before reservations existed; assignment.created ignored",
+              {{"assignment_id", assignment_id}, {"event_id", e.id}});
+    return;
+  }
+  if (!escrow) refuse(e, "no escrow for task " + r.task_id);
+  reserve(s, e, *escrow, r);
+}
+
+namespace {
+
+// delivery.rejected / assignment.expired (delivery) → the reservation voided back to the task escrow. On an
+// open task matching offers the unit again (a new assignment reserves it); on a cancelled one matching's
+// "asg:{asg}" release returns it to the enterprise next. Refused: a settled or ruled assignment, figures
+// differing from the reservation's, no escrow (yet).
+void void_for(soci::session& s, const events::Event& e, const std::string& why) {
+  const std::string assignment_id = str_of(e, "assignment_id");
+  const auto escrow = load_escrow(s, str_of(e, "task_id"));
+  const ReserveRequest r = reserve_request_of(e, assignment_id, int_of(e, "units"), str_of(e, "worker_id"), escrow);
+  if (!escrow) refuse(e, "no escrow for task " + r.task_id);
+  void_reservation(s, e, *escrow, r, why);
+}
+
+Ruling ruling_of(const events::Event& e) {
+  Ruling d;
+  d.dispute_id = str_of(e, "dispute_id");
+  d.assignment_id = str_of(e, "assignment_id");
+  d.task_id = str_of(e, "task_id");
+  d.enterprise_id = str_of(e, "enterprise_id");
+  d.worker_id = str_of(e, "worker_id");
+  d.operator_id = str_of(e, "operator_id");
+  d.units = int_of(e, "units");
+  d.amount_fen = int_of(e, "amount_fen");
+  d.worker_share_fen = int_of(e, "worker_share_fen");
+  d.resolved_at_ms = int_of(e, "resolved_at_ms");
+  return d;
+}
+
+}  // namespace
+
+void on_delivery_rejected(soci::session& s, const events::Event& e) {
+  void_for(s, e, "rejected");
+}
+
+void on_assignment_expired(soci::session& s, const events::Event& e) {
+  void_for(s, e, "expired");
+}
+
+// dispute.resolved (disputes) → the ruling applied once, out of the assignment's reservation, in one
+// transaction: the worker's share is split and taxed exactly like pay (compute_payout via payout_at: fee by
+// the task's category, IIT by the cumulative method on the worker's state of this CST month, net), as legs
+// "stl:{asg}:fee|iit|net" and a settlement row of kind "ruling" with the dispute id; the rest goes back to the
+// enterprise's available balance ("dsp:{asg}:refund", kind dispute_refund, ref = the dispute id); the
+// reservation is posted; the escrow counts the units settled, the share settled and the refund released.
+// Then settlement.completed (kind "ruling"; only when the share is > 0: a 0 share has no settlement, nothing
+// to invoice) and escrow.ruled (always). A ruling that overtook assignment.created reserves first.
+// Idempotent: the same dispute's ruling again is a no-op. Refused: an assignment already settled (accepted,
+// or ruled by another dispute) or voided, figures differing from the reservation's or the escrow's, a share
+// outside 0..amount.
+void on_dispute_resolved(soci::session& s, const events::Event& e) {
+  const Ruling d = ruling_of(e);
+  if (auto problem = ruling_problem(d)) refuse(e, *problem);
+  auto reservation = load_reservation(s, d.assignment_id);
+  if (reservation && reservation->status == kPosted) {
+    if (reservation->ended_by == "ruling" && reservation->dispute_id == d.dispute_id) {
+      log::info("ruling already applied; event ignored", {{"dispute_id", d.dispute_id}, {"event_id", e.id}});
+      return;
+    }
+    refuse(e, "assignment " + d.assignment_id + " was already settled (" + reservation->ended_by + ")");
+  }
+  if (reservation && reservation->status == kVoided) {
+    refuse(e, "assignment " + d.assignment_id + " was voided (" + reservation->ended_by + "); nothing to rule on");
+  }
+  if (!reservation && find_settlement_by_assignment(s, d.assignment_id)) {
+    refuse(e, "assignment " + d.assignment_id + " was already settled");
+  }
+  const auto escrow = load_escrow(s, d.task_id);
+  if (!escrow) refuse(e, "no escrow for task " + d.task_id);
+  // The acceptance rules hold for the reserved amount as a whole (escrow held, same enterprise, amount =
+  // units × pay, units and money still in the escrow).
+  Acceptance whole;
+  whole.assignment_id = d.assignment_id;
+  whole.task_id = d.task_id;
+  whole.enterprise_id = d.enterprise_id;
+  whole.worker_id = d.worker_id;
+  whole.currency = "CNY";
+  whole.units = d.units;
+  whole.amount_fen = d.amount_fen;
+  if (auto problem = settlement_problem(*escrow, whole)) refuse(e, *problem);
+  const ReserveRequest wanted = reserve_request_of(e, d.assignment_id, d.units, d.worker_id, escrow);
+  if (reservation) {
+    check_same_assignment(e, *reservation, wanted);
+  } else {
+    reservation = reserve(s, e, *escrow, wanted);
+  }
+  const std::string reserved = assignment_reserved(d.assignment_id);
+  const std::int64_t share = d.worker_share_fen;
+  const std::int64_t refund = d.amount_fen - share;
+
+  SettlementRecord r;
+  if (share > 0) {
+    r.id = ids::make("stl");
+    r.settled_at_ms = clock::now_ms();
+    const PayoutAt at = payout_at(s, d.worker_id, escrow->category, share, r.settled_at_ms);
+    const Payout& pay = at.payout;
+    r.split = pay.split;
+    const auto legs = settlement_legs_from(reserved, d.assignment_id, r.id, d.worker_id, r.split);
+    if (auto problem = legs_problem(legs, reserved, share)) throw std::logic_error("ruling legs: " + *problem);
+    for (const auto& leg : legs) {
+      if (transfer(s, leg) == Applied::duplicate) refuse(e, "transfer " + leg.id + " exists without a settlement");
+    }
+    if (pay.withholds) save_iit_year(s, d.worker_id, at.tax_row, iit_row_of(pay.tax_after));
+    r.assignment_id = d.assignment_id;
+    r.submission_id = "";  // a ruling settles no submission
+    r.task_id = d.task_id;
+    r.enterprise_id = d.enterprise_id;
+    r.worker_id = d.worker_id;
+    r.category = escrow->category;
+    r.title = escrow_title(s, d.task_id);
+    r.units = d.units;
+    r.tax_year = pay.tax_year;
+    r.tax_month = pay.tax_month;
+    r.computation = pay.computation.is_null() ? "null" : pay.computation.dump();
+    r.accepted_at_ms = d.resolved_at_ms;
+    r.kind = "ruling";
+    r.dispute_id = d.dispute_id;
+    insert_settlement(s, r);
+    mark_settlement_ruling(s, r.id, d.dispute_id);
+  }
+  const std::string refund_id = refund_transfer_id(d.assignment_id);
+  if (refund > 0 && transfer(s, refund_id, reserved, enterprise_available(d.enterprise_id), refund, "dispute_refund",
+                             d.dispute_id) == Applied::duplicate) {
+    refuse(e, "transfer " + refund_id + " exists without its ruling");
+  }
+  reservation->status = kPosted;
+  reservation->ended_by = "ruling";
+  reservation->settlement_id = r.id;
+  reservation->dispute_id = d.dispute_id;
+  reservation->refund_fen = refund;
+  end_reservation(s, *reservation);
+  add_ruled(s, *escrow, d.units, share, refund);
+  if (share > 0) publish_completed(s, r, e.trace_id);
+  events::publish(s, "escrow.ruled", d.assignment_id,
+                  {{"dispute_id", d.dispute_id},
+                   {"assignment_id", d.assignment_id},
+                   {"task_id", d.task_id},
+                   {"enterprise_id", d.enterprise_id},
+                   {"worker_id", d.worker_id},
+                   {"units", d.units},
+                   {"amount_fen", d.amount_fen},
+                   {"worker_share_fen", share},
+                   {"refund_fen", refund},
+                   {"settlement_id", share > 0 ? json(r.id) : json(nullptr)},
+                   {"refund_transfer_id", refund > 0 ? json(refund_id) : json(nullptr)}},
+                  e.trace_id);
+}
+
 void subscribe(events::Subscriptions& subs) {
   subs.on("tasks", "task.created", on_task_created);
   subs.on("matching", "task.units_released", on_units_released);
   subs.on("matching", "offer.created", on_offer_created);
   subs.on("tasks", "task.cancelled", on_task_cancelled);
   subs.on("delivery", "delivery.accepted", on_delivery_accepted);
+  subs.on("matching", "assignment.created", on_assignment_created);
+  subs.on("delivery", "delivery.rejected", on_delivery_rejected);
+  subs.on("delivery", "assignment.expired", on_assignment_expired);
+  subs.on("disputes", "dispute.resolved", on_dispute_resolved);
 }
 
 }  // namespace crowd::settlement

@@ -195,10 +195,13 @@ TEST_CASE("settlement: fee, IIT, net in linked transfers; once per assignment; m
   const auto done = published(t, "settlement.completed");
   REQUIRE(done.size() == 1);
   const json& d = done[0];
-  CHECK(keys_of(d) == std::set<std::string>{"settlement_id", "assignment_id", "submission_id", "task_id",
-                                            "enterprise_id", "worker_id", "category", "title", "units", "amount_fen",
-                                            "fee_fen", "worker_gross_fen", "iit_fen", "net_fen", "currency", "tax_year",
-                                            "tax_month", "settled_at_ms"});
+  CHECK(d["kind"] == "acceptance");
+  CHECK(d["dispute_id"].is_null());
+  CHECK(keys_of(d) ==
+        std::set<std::string>{"settlement_id", "kind",          "dispute_id", "assignment_id",    "submission_id",
+                              "task_id",       "enterprise_id", "worker_id",  "category",         "title",
+                              "units",         "amount_fen",    "fee_fen",    "worker_gross_fen", "iit_fen",
+                              "net_fen",       "currency",      "tax_year",   "tax_month",        "settled_at_ms"});
   const std::int64_t fee = domain::platform_fee("rd_design", 1'000'000);
   CHECK(d["fee_fen"] == fee);
   CHECK(d["worker_gross_fen"] == 1'000'000 - fee);
@@ -394,9 +397,10 @@ TEST_CASE("reads: settlements by id and task, statements, admin check, with acce
   CHECK(fen(es["opening"]["available"]) == 0);
   CHECK(fen(es["closing"]["available"]) == 1'000'000);
   CHECK(fen(es["closing"]["escrow"]) == 1'000'000);
-  CHECK(es["transfers"].size() == 3);  // deposit, hold, one merged settlement line
-  CHECK(es["transfers"][2]["kind"] == "settlement");
-  CHECK(es["transfers"][2]["credit_account"].is_null());
+  CHECK(es["transfers"].size() == 4);  // deposit, hold, the assignment's reservation, one merged settlement line
+  CHECK(es["transfers"][2]["kind"] == "escrow_reserve");
+  CHECK(es["transfers"][3]["kind"] == "settlement");
+  CHECK(es["transfers"][3]["credit_account"].is_null());
   const json ws = body_of(statement(kWorker, this_month()));
   CHECK(fen(ws["opening"]["payable"]) == 0);
   CHECK(fen(ws["closing"]["payable"]) == fen(mine["net"]));
@@ -409,7 +413,7 @@ TEST_CASE("reads: settlements by id and task, statements, admin check, with acce
 
   const json c = check(t);
   CHECK(c["ok"] == true);
-  CHECK(c["checks"].size() == 7);
+  CHECK(c["checks"].size() == 8);
   auto not_op = request(kEnt);
   CHECK(outcome([&] { return get_ledger_check(t.db, not_op); }).first == 403);
 

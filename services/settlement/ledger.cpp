@@ -42,6 +42,9 @@ std::string worker_payout_pending(const std::string& worker_id) {
 std::string enterprise_refund_pending(const std::string& enterprise_id) {
   return owned("ent", enterprise_id, "refund_pending");
 }
+std::string assignment_reserved(const std::string& assignment_id) {
+  return owned("asg", assignment_id, "reserved");
+}
 
 std::optional<std::string> account_kind(const std::string& id) {
   if (id == kFeeRevenue) return "platform_fee_revenue";
@@ -52,6 +55,7 @@ std::optional<std::string> account_kind(const std::string& id) {
   if (matches(id, "wkr", "payable")) return "worker_payable";
   if (matches(id, "wkr", "payout_pending")) return "worker_payout_pending";
   if (matches(id, "ent", "refund_pending")) return "enterprise_refund_pending";
+  if (matches(id, "asg", "reserved")) return "assignment_reserved";
   return std::nullopt;
 }
 

@@ -9,7 +9,9 @@
 //
 // Accounts (ids are "{kind}:{owner}:{purpose}"; owner ids never contain ':'):
 //   ent:{enterprise_id}:available   an enterprise's money free to fund tasks
-//   task:{task_id}:escrow           money held for one task until it is paid out or released
+//   task:{task_id}:escrow           money held for one task and not reserved by any of its assignments
+//   asg:{assignment_id}:reserved    one assignment's share of its task's escrow (two-phase escrow: reserved
+//                                   on assignment.created, then posted by acceptance/ruling or voided back)
 //   wkr:{worker_id}:payable         net pay owed to a worker
 //   wkr:{worker_id}:payout_pending  a payout placed with the provider, outcome not known yet
 //   ent:{enterprise_id}:refund_pending  a refund of unused balance placed with the provider
@@ -41,9 +43,10 @@ std::string worker_payable(const std::string& worker_id);
 // Money of an order placed with the payment provider whose outcome is not known yet (payouts.hpp).
 std::string worker_payout_pending(const std::string& worker_id);
 std::string enterprise_refund_pending(const std::string& enterprise_id);
+std::string assignment_reserved(const std::string& assignment_id);
 
-// "enterprise_available", "task_escrow", "worker_payable", "platform_fee_revenue", "platform_iit_payable",
-// "external_clearing"; nullopt for an id outside the naming scheme.
+// "enterprise_available", "task_escrow", "assignment_reserved", "worker_payable", "platform_fee_revenue",
+// "platform_iit_payable", "external_clearing"; nullopt for an id outside the naming scheme.
 std::optional<std::string> account_kind(const std::string& account_id);
 // Only external:clearing may go negative.
 bool may_go_negative(const std::string& account_id);
@@ -54,8 +57,10 @@ struct TransferSpec {
   std::string credit_account;  // money arrives here
   std::int64_t amount_fen = 0;
   std::string currency = "CNY";
-  std::string kind;  // deposit, escrow_hold, escrow_release, settlement_fee, settlement_iit, settlement_net
-  std::string ref;   // the business object it belongs to (deposit id, task id, settlement id)
+  // deposit, escrow_hold, escrow_release, escrow_reserve, escrow_void, settlement_fee, settlement_iit,
+  // settlement_net, dispute_refund
+  std::string kind;
+  std::string ref;                 // the business object it belongs to (deposit id, task id, settlement id, dispute id)
   std::int64_t created_at_ms = 0;  // as stored; transfer() stamps the clock and ignores this field
 };
 

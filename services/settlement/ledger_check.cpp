@@ -58,16 +58,59 @@ CheckResult no_negative(const LedgerSnapshot& snap) {
   return c;
 }
 
+std::int64_t balance_in(const std::map<std::string, std::int64_t>& balances, const std::string& account) {
+  const auto it = balances.find(account);
+  return it == balances.end() ? 0 : it->second;
+}
+
+// With two-phase escrow a task's money still in the platform's hands is split between its escrow account
+// (unreserved) and the reservations of its assignments that are still open.
 CheckResult escrow_match(const LedgerSnapshot& snap) {
-  CheckResult c{"escrow_matches_task", true, "each task escrow account holds held − settled − released", json::array()};
+  CheckResult c{"escrow_matches_task", true,
+                "each task escrow account plus its open reservations holds held − settled − released", json::array()};
   std::map<std::string, std::int64_t> balances;
   for (const auto& a : snap.accounts) balances[a.id] = a.balance_fen;
+  std::map<std::string, std::int64_t> reserved_of_task;
+  for (const auto& r : snap.reservations) {
+    if (r.status == "reserved") reserved_of_task[r.task_id] += balance_in(balances, r.account_id);
+  }
   for (const auto& e : snap.escrows) {
     const std::int64_t expected = e.held_fen - e.settled_fen - e.released_fen;
-    const auto it = balances.find(e.account_id);
-    const std::int64_t actual = it == balances.end() ? 0 : it->second;
-    if (actual != expected) {
-      violate(c, {{"task_id", e.task_id}, {"expected_fen", expected}, {"balance_fen", actual}});
+    const std::int64_t escrow = balance_in(balances, e.account_id);
+    const auto it = reserved_of_task.find(e.task_id);
+    const std::int64_t reserved = it == reserved_of_task.end() ? 0 : it->second;
+    if (escrow + reserved != expected) {
+      violate(
+          c, {{"task_id", e.task_id}, {"expected_fen", expected}, {"balance_fen", escrow}, {"reserved_fen", reserved}});
+    }
+  }
+  return c;
+}
+
+CheckResult reservations_hold(const LedgerSnapshot& snap) {
+  CheckResult c{"reservations_hold_their_amount", true,
+                "a reserved assignment's account holds its amount, a posted or voided one 0, and every "
+                "asg:*:reserved account has its reservation (" +
+                    std::to_string(snap.reservations.size()) + " reservations)",
+                json::array()};
+  std::map<std::string, std::int64_t> balances;
+  for (const auto& a : snap.accounts) balances[a.id] = a.balance_fen;
+  std::map<std::string, bool> known;
+  for (const auto& r : snap.reservations) {
+    known[r.account_id] = true;
+    const std::int64_t balance = balance_in(balances, r.account_id);
+    const bool open = r.status == "reserved";
+    const bool valid_status = open || r.status == "posted" || r.status == "voided";
+    if (!valid_status || balance != (open ? r.amount_fen : 0)) {
+      violate(c, {{"assignment_id", r.assignment_id},
+                  {"status", r.status},
+                  {"amount_fen", r.amount_fen},
+                  {"balance_fen", balance}});
+    }
+  }
+  for (const auto& a : snap.accounts) {
+    if (account_kind(a.id) == std::optional<std::string>("assignment_reserved") && !known.count(a.id)) {
+      violate(c, {{"account", a.id}, {"balance_fen", a.balance_fen}, {"reservation", nullptr}});
     }
   }
   return c;
@@ -111,7 +154,7 @@ CheckResult pending_payouts(const LedgerSnapshot& snap) {
 
 std::vector<CheckResult> check_ledger(const LedgerSnapshot& snap) {
   return {sum_zero(snap),     well_formed(snap),       match_transfers(snap), no_negative(snap),
-          escrow_match(snap), settlement_splits(snap), pending_payouts(snap)};
+          escrow_match(snap), settlement_splits(snap), reservations_hold(snap), pending_payouts(snap)};
 }
 
 nlohmann::json to_json(const std::vector<CheckResult>& checks) {

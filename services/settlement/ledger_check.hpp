@@ -32,12 +32,21 @@ struct LedgerSnapshot {
     std::int64_t net_fen = 0;
     std::int64_t legs_fen = 0;  // sum of the transfers whose ref is this settlement
   };
+  // 003: one assignment's share of its task's escrow (rules.hpp, two-phase escrow).
+  struct Reservation {
+    std::string assignment_id;
+    std::string task_id;
+    std::string account_id;
+    std::string status;  // reserved | posted | voided
+    std::int64_t amount_fen = 0;
+  };
   std::vector<Account> accounts;
   std::map<std::string, std::int64_t> recomputed_fen;  // per account: Σ credits − Σ debits over transfers
   std::int64_t transfers = 0;
   std::vector<std::string> malformed_transfers;  // amount <= 0 or debit = credit or unknown account
   std::vector<Escrow> escrows;
   std::vector<Settlement> settlements;
+  std::vector<Reservation> reservations;
   // Per payout/refund pending account: the amount of its payouts whose outcome is not final (pending,
   // submitting, submitted, parked).
   std::map<std::string, std::int64_t> open_payouts_fen;
@@ -53,7 +62,9 @@ struct CheckResult {
 inline constexpr std::size_t kMaxViolations = 50;
 
 // sum_of_balances_zero, transfers_well_formed, balances_match_transfers, no_negative_balances,
-// escrow_matches_task, settlement_splits_balance, pending_matches_open_payouts.
+// escrow_matches_task (task escrow + its open reservations = held − settled − released),
+// settlement_splits_balance, reservations_hold_their_amount (reserved: the account holds amount_fen;
+// posted/voided: 0; no asg:*:reserved account without its reservation), pending_matches_open_payouts.
 std::vector<CheckResult> check_ledger(const LedgerSnapshot& snap);
 
 nlohmann::json to_json(const std::vector<CheckResult>& checks);  // {ok, checks: [{name, ok, detail, violations}]}

@@ -32,7 +32,7 @@ const CheckResult& named(const std::vector<CheckResult>& checks, const std::stri
 
 TEST_CASE("a consistent ledger passes every check") {
   const auto checks = check_ledger(healthy());
-  CHECK(checks.size() == 7);
+  CHECK(checks.size() == 8);
   for (const auto& c : checks) CHECK_MESSAGE(c.ok, c.name);
   CHECK(to_json(checks)["ok"] == true);
 }
@@ -106,4 +106,63 @@ TEST_CASE("a payout pending account must hold exactly its open payouts") {
   const auto missing = named(check_ledger(s), "pending_matches_open_payouts");
   CHECK_FALSE(missing.ok);
   CHECK(missing.violations[0]["account"] == "ent:ent_1:refund_pending");
+}
+
+namespace {
+
+// healthy(), with two-phase escrow: of tsk_1's 300 left, 100 is reserved by asg_2 (open), asg_1 was posted
+// (its settlement above) and asg_3 voided back.
+LedgerSnapshot with_reservations() {
+  auto s = healthy();
+  s.accounts[2].balance_fen = 200;
+  s.accounts.push_back({"asg:asg_2:reserved", false, 100});
+  s.accounts.push_back({"asg:asg_1:reserved", false, 0});
+  s.accounts.push_back({"asg:asg_3:reserved", false, 0});
+  s.recomputed_fen.clear();
+  for (const auto& a : s.accounts) s.recomputed_fen[a.id] = a.balance_fen;
+  s.reservations = {{"asg_1", "tsk_1", "asg:asg_1:reserved", "posted", 300},
+                    {"asg_2", "tsk_1", "asg:asg_2:reserved", "reserved", 100},
+                    {"asg_3", "tsk_1", "asg:asg_3:reserved", "voided", 100}};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("reservations: task escrow + open reservations = held − settled − released") {
+  const auto checks = check_ledger(with_reservations());
+  for (const auto& c : checks) CHECK_MESSAGE(c.ok, c.name);
+
+  // Money of an open reservation counted nowhere: the escrow equation breaks.
+  auto s = with_reservations();
+  s.reservations[1].status = "voided";
+  auto broken = check_ledger(s);
+  CHECK_FALSE(named(broken, "escrow_matches_task").ok);
+  CHECK_FALSE(named(broken, "reservations_hold_their_amount").ok);  // and a voided one holds money
+
+  // The escrow account alone no longer has to hold held − settled − released.
+  s = with_reservations();
+  s.escrows[0].settled_fen = 200;
+  CHECK_FALSE(named(check_ledger(s), "escrow_matches_task").ok);
+}
+
+TEST_CASE("reservations: posted or voided ones hold 0, open ones their amount, no account without its row") {
+  auto s = with_reservations();
+  s.reservations[1].amount_fen = 99;  // the account holds 100
+  CHECK_FALSE(named(check_ledger(s), "reservations_hold_their_amount").ok);
+
+  s = with_reservations();
+  s.reservations.pop_back();  // asg:asg_3:reserved without its reservation
+  const auto c = named(check_ledger(s), "reservations_hold_their_amount");
+  CHECK_FALSE(c.ok);
+  CHECK(c.violations[0]["account"] == "asg:asg_3:reserved");
+
+  s = with_reservations();
+  s.reservations[2].status = "cancelled";  // not a state a reservation can be in
+  CHECK_FALSE(named(check_ledger(s), "reservations_hold_their_amount").ok);
+
+  // A reservation account below zero is reported like any other account but clearing.
+  s = with_reservations();
+  s.accounts[6].balance_fen = -1;
+  s.accounts[2].balance_fen = 201;
+  CHECK_FALSE(named(check_ledger(s), "no_negative_balances").ok);
 }

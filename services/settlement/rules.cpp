@@ -139,13 +139,18 @@ Payout compute_payout(const std::string& category, std::int64_t amount_fen, cons
 std::vector<TransferSpec> settlement_legs(const std::string& assignment_id, const std::string& settlement_id,
                                           const std::string& task_id, const std::string& worker_id,
                                           const Split& split) {
-  const std::string escrow = task_escrow(task_id);
+  return settlement_legs_from(task_escrow(task_id), assignment_id, settlement_id, worker_id, split);
+}
+
+std::vector<TransferSpec> settlement_legs_from(const std::string& from, const std::string& assignment_id,
+                                               const std::string& settlement_id, const std::string& worker_id,
+                                               const Split& split) {
   std::vector<TransferSpec> legs;
   auto add = [&](const char* part, const std::string& to, std::int64_t amount, const char* kind) {
     if (amount == 0) return;
     TransferSpec t;
     t.id = "stl:" + assignment_id + ":" + part;
-    t.debit_account = escrow;
+    t.debit_account = from;
     t.credit_account = to;
     t.amount_fen = amount;
     t.kind = kind;
@@ -156,6 +161,77 @@ std::vector<TransferSpec> settlement_legs(const std::string& assignment_id, cons
   add("iit", kIitPayable, split.iit_fen, "settlement_iit");
   add("net", worker_payable(worker_id), split.net_fen, "settlement_net");
   return legs;
+}
+
+std::string reserve_transfer_id(const std::string& assignment_id) {
+  return "rsv:" + assignment_id;
+}
+std::string void_transfer_id(const std::string& assignment_id) {
+  return "void:" + assignment_id;
+}
+std::string refund_transfer_id(const std::string& assignment_id) {
+  return "dsp:" + assignment_id + ":refund";
+}
+
+namespace {
+
+bool bad_id(const std::string& id) {
+  return id.empty() || id.size() > 100 || id.find(':') != std::string::npos;
+}
+
+}  // namespace
+
+std::optional<std::string> assignment_figures_problem(const EscrowState& e, const ReserveRequest& r) {
+  if (bad_id(r.assignment_id)) return "bad assignment_id";
+  // A release names no worker (""): the void it writes compares the rest.
+  if (!r.worker_id.empty() && bad_id(r.worker_id)) return "bad worker_id";
+  if (r.task_id != e.task_id) return "task mismatch";
+  if (r.enterprise_id != e.enterprise_id) return "enterprise_id differs from the escrow's";
+  if (r.units <= 0) return "units must be > 0";
+  const auto expected = checked_mul(r.units, e.pay_per_unit_fen);
+  if (!expected || *expected != r.amount_fen) {
+    return "amount_fen " + std::to_string(r.amount_fen) + " != units × pay_per_unit_fen of the escrow " +
+           (expected ? std::to_string(*expected) : std::string("(overflow)"));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> reserve_problem(const EscrowState& e, const ReserveRequest& r, std::int64_t unreserved_fen) {
+  if (auto p = assignment_figures_problem(e, r)) return p;
+  if (r.worker_id.empty()) return "bad worker_id";
+  if (e.status != "held") return "escrow of " + e.task_id + " is " + e.status + ", not held";
+  if (r.units > e.units_open()) {
+    return "units " + std::to_string(r.units) + " > units still open " + std::to_string(e.units_open());
+  }
+  if (r.amount_fen > unreserved_fen) {
+    return "reservation of " + std::to_string(r.amount_fen) + " fen > the escrow's unreserved " +
+           std::to_string(unreserved_fen) + " fen";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> reservation_mismatch(const Reservation& known, const ReserveRequest& r) {
+  if (known.task_id != r.task_id) return "assignment " + r.assignment_id + " belongs to task " + known.task_id;
+  if (known.enterprise_id != r.enterprise_id) return "assignment " + r.assignment_id + " belongs to another enterprise";
+  if (known.worker_id != r.worker_id) return "assignment " + r.assignment_id + " belongs to another worker";
+  if (known.units != r.units || known.amount_fen != r.amount_fen) {
+    return "assignment " + r.assignment_id + " reserved " + std::to_string(known.units) + " units / " +
+           std::to_string(known.amount_fen) + " fen, the event says " + std::to_string(r.units) + " / " +
+           std::to_string(r.amount_fen);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ruling_problem(const Ruling& r) {
+  for (const auto* id : {&r.dispute_id, &r.assignment_id, &r.task_id, &r.enterprise_id, &r.worker_id}) {
+    if (bad_id(*id)) return "bad id: \"" + id->substr(0, 40) + "\"";
+  }
+  if (r.units <= 0) return "units must be > 0";
+  if (r.amount_fen <= 0) return "amount_fen must be > 0";
+  if (r.worker_share_fen < 0 || r.worker_share_fen > r.amount_fen) {
+    return "worker_share_fen " + std::to_string(r.worker_share_fen) + " outside 0.." + std::to_string(r.amount_fen);
+  }
+  return std::nullopt;
 }
 
 namespace {

@@ -137,6 +137,78 @@ Payout compute_payout(const std::string& category, std::int64_t amount_fen, cons
 std::vector<TransferSpec> settlement_legs(const std::string& assignment_id, const std::string& settlement_id,
                                           const std::string& task_id, const std::string& worker_id, const Split& split);
 
+// The same legs leaving `from` instead of the task's escrow: with two-phase escrow they leave the
+// assignment's reservation (asg:{asg}:reserved). Same ids, so an assignment is paid once whichever way.
+std::vector<TransferSpec> settlement_legs_from(const std::string& from, const std::string& assignment_id,
+                                               const std::string& settlement_id, const std::string& worker_id,
+                                               const Split& split);
+
+// ---- Two-phase escrow per assignment (schemas/sql/settlement/003_escrow_reservations.sql) ----
+//
+// assignment.created reserves the assignment's share of its task's escrow: "rsv:{asg}" task:{task}:escrow →
+// asg:{asg}:reserved. It ends once: posted (acceptance: the settlement legs; ruling: the legs of the worker's
+// share and "dsp:{asg}:refund" to the enterprise) or voided ("void:{asg}" back to the task escrow: rejected,
+// expired, or released by matching after a cancel). Whatever comes first of assignment.created, acceptance,
+// ruling and void creates the row; later ones compare their figures with it.
+inline constexpr const char* kReserved = "reserved";
+inline constexpr const char* kPosted = "posted";
+inline constexpr const char* kVoided = "voided";
+
+struct Reservation {
+  std::string assignment_id;
+  std::string task_id;
+  std::string enterprise_id;
+  std::string worker_id;
+  std::int64_t units = 0;
+  std::int64_t amount_fen = 0;
+  std::string status = kReserved;
+  std::string ended_by;       // "" while reserved; acceptance | ruling | rejected | expired | released
+  bool moved_money = true;    // false: a tombstone (a void came first and the escrow could not lend the money)
+  std::string settlement_id;  // acceptance, or a ruling with a worker share
+  std::string dispute_id;     // ruling
+  std::int64_t refund_fen = 0;
+};
+
+std::string reserve_transfer_id(const std::string& assignment_id);  // "rsv:{asg}"
+std::string void_transfer_id(const std::string& assignment_id);     // "void:{asg}"
+std::string refund_transfer_id(const std::string& assignment_id);   // "dsp:{asg}:refund"
+
+// What an event says an assignment holds (assignment.created, or an acceptance, ruling or void that came first).
+struct ReserveRequest {
+  std::string assignment_id;
+  std::string task_id;
+  std::string enterprise_id;
+  std::string worker_id;
+  std::int64_t units = 0;
+  std::int64_t amount_fen = 0;
+};
+// Figures that can describe an assignment at all (ids without ':', units > 0, amount = units × the escrow's
+// pay, same task and enterprise as the escrow): nullopt when they do.
+std::optional<std::string> assignment_figures_problem(const EscrowState& e, const ReserveRequest& r);
+// Why the escrow cannot reserve this (nullopt when it can): the figures above, the escrow held, the units
+// still open, and amount <= unreserved_fen (the task escrow account's balance: money no other assignment
+// reserved and not released). A reservation never takes another assignment's money.
+std::optional<std::string> reserve_problem(const EscrowState& e, const ReserveRequest& r, std::int64_t unreserved_fen);
+// A known reservation against an event's figures: nullopt when they name the same thing (task, enterprise,
+// worker, units, amount), else what differs (a contradiction: refused).
+std::optional<std::string> reservation_mismatch(const Reservation& known, const ReserveRequest& r);
+
+// dispute.resolved as settlement reads it (schemas/events/dispute.resolved.schema.json).
+struct Ruling {
+  std::string dispute_id;
+  std::string assignment_id;
+  std::string task_id;
+  std::string enterprise_id;
+  std::string worker_id;
+  std::string operator_id;
+  std::int64_t units = 0;
+  std::int64_t amount_fen = 0;        // the assignment's reserved amount (units × pay)
+  std::int64_t worker_share_fen = 0;  // 0..amount_fen: split and taxed like pay; the rest is refunded
+  std::int64_t resolved_at_ms = 0;
+};
+// nullopt when well formed (ids non-empty without ':', units > 0, amount > 0, 0 <= share <= amount).
+std::optional<std::string> ruling_problem(const Ruling& r);
+
 // A statement month in China Standard Time: [start_ms, end_ms).
 struct Period {
   int year = 0;

@@ -1,18 +1,21 @@
 // A deterministic simulation of settlement's event consumers, driven by one seed.
 //
 // A generated world (enterprises funding tasks by deposit, single and piecework tasks of every category,
-// assignments accepted or rejected, cancellations before and after a task opened, workers paid across
-// months and a year boundary) is published on the three producer streams settlement reads (tasks,
-// matching, delivery) and delivered as Redis and the kit's consumer can deliver it: the events of one
+// assignments made (assignment.created), accepted, ruled on by a dispute (a 0 %, 100 % or split share), rejected
+// or expired, cancellations before and after a task opened, workers paid across months and a year boundary)
+// is published on the four producer streams settlement reads (tasks, matching, delivery, disputes) and
+// delivered as Redis and the kit's consumer can deliver it: the events of one
 // stream first arrive in order, the streams interleave in any order, the relay sends some events twice,
 // a refused event stays pending and is retried later, and a batch (one transaction, one savepoint per
 // event, as common/events.cpp applies it) is sometimes abandoned before its commit or committed and not
 // acknowledged, so that its events come again. The real handlers (settlement::subscribe) do the work.
 //
-// Oracle: after every batch the ledger check passes (GET /v1/admin/settlement/check); once every event is
-// delivered, every accepted assignment is settled exactly once, and every balance, escrow, settlement split
-// and IIT year state equals what the world implies, with the fee and the IIT recomputed here with the
-// crowd::domain functions in the order and month the settlements were applied.
+// Oracle: after every batch the ledger check passes (GET /v1/admin/settlement/check, reservations included);
+// once every event is delivered, every accepted assignment is settled exactly once and every ruled one ruled
+// once (its share settled as kind "ruling", the rest refunded), every assignment's reservation ended as its
+// fate says (posted by acceptance or ruling, voided by rejection, expiry or release), and every balance,
+// escrow, settlement split and IIT year state equals what the world implies, with the fee and the IIT recomputed here
+// with the crowd::domain functions in the order and month the settlements were applied.
 //
 // Time: settlement stamps a settlement with the process clock, which decides its tax month. The simulated
 // months are set through the test clock (CROWD_CLOCK_FILE, see common/clock.hpp), which a process re-reads
@@ -76,8 +79,10 @@ constexpr std::array<clock::YearMonth, 4> kMonths{{{2025, 11}, {2025, 12}, {2026
 const std::array<std::string, 4> kCategories{"rd_design", "manufacturing", "knowledge", "life_service"};
 const std::array<std::int64_t, 5> kPaysFen{800, 5'000, 60'000, 300'000, 1'200'000};
 
-enum Stream { kTasksStream = 0, kMatchingStream = 1, kDeliveryStream = 2 };
-const std::array<std::string, 3> kStreamNames{"tasks", "matching", "delivery"};
+enum Stream { kTasksStream = 0, kMatchingStream = 1, kDeliveryStream = 2, kDisputesStream = 3 };
+constexpr int kStreams = 4;
+const std::array<std::string, kStreams> kStreamNames{"tasks", "matching", "delivery", "disputes"};
+constexpr int kDisputePercent = 15;  // of the assignments that end delivered: ruled on instead of accepted
 
 // A seeded generator with portable draws (the standard distributions differ between libraries).
 class Rng {
@@ -145,6 +150,9 @@ struct TaskPlan {
 struct AssignmentPlan {
   std::string id, task, worker;
   std::int64_t units = 0;
+  std::string fate;  // accepted | ruled | rejected | expired | released (rejected or expired after the cancel)
+  std::string dispute_id;
+  std::int64_t share_fen = 0;  // ruled: the worker's share of units × pay
 };
 
 struct World {
@@ -155,7 +163,9 @@ struct World {
   std::vector<std::size_t> month_end;
   std::map<std::string, TaskPlan> tasks;
   std::map<std::string, AssignmentPlan> accepted;
-  std::map<std::string, std::int64_t> deposited;  // per enterprise, distinct keys
+  std::map<std::string, AssignmentPlan> ruled;
+  std::map<std::string, AssignmentPlan> assignments;  // every assignment made, with its fate
+  std::map<std::string, std::int64_t> deposited;      // per enterprise, distinct keys
 };
 
 class Generator {
@@ -264,7 +274,7 @@ class Generator {
                 release_data(t, kCancelReleaseId, o.cancel_units, t.units - o.pool));
       }
       if (o.pool > 0 && (o.active.empty() || rng_.percent(50))) {
-        assign(t, o);
+        assign(t, o, out);
         continue;
       }
       const auto i = static_cast<std::size_t>(rng_.between(0, static_cast<std::int64_t>(o.active.size()) - 1));
@@ -292,7 +302,8 @@ class Generator {
     o.pool = 0;
   }
 
-  void assign(const TaskPlan& t, Open& o) {
+  // Matching's assignment.created: settlement reserves the assignment's share of the escrow.
+  void assign(const TaskPlan& t, Open& o, std::vector<Action>& out) {
     AssignmentPlan a;
     a.id = "asg_" + std::to_string(++assignments_);
     a.task = t.id;
@@ -300,12 +311,51 @@ class Generator {
     a.units = t.mode == "single" ? 1 : rng_.between(1, std::min<std::int64_t>(2, o.pool));
     o.pool -= a.units;
     o.active.push_back(a);
+    publish(&out, kMatchingStream, "assignment.created", a.id,
+            {{"assignment_id", a.id},
+             {"offer_id", "ofr_" + a.id},
+             {"task_id", t.id},
+             {"enterprise_id", t.enterprise},
+             {"worker_id", a.worker},
+             {"units", a.units},
+             {"pay_per_unit_fen", t.pay_fen},
+             {"amount_fen", a.units * t.pay_fen},
+             {"currency", "CNY"},
+             {"category", t.category},
+             {"title", "Task " + t.id},
+             {"review_window_s", 86'400},
+             {"deadline_ms", 0}});
   }
 
-  void resolve(TaskPlan& t, Open& o, const AssignmentPlan& a, std::vector<Action>& out, bool accept) {
+  void resolve(TaskPlan& t, Open& o, AssignmentPlan a, std::vector<Action>& out, bool accept) {
+    const std::int64_t amount = a.units * t.pay_fen;
+    if (accept && rng_.percent(kDisputePercent)) {
+      // A dispute over the delivery, ruled by an operator: 0 %, 100 % or a split to the worker.
+      o.accepted_units += a.units;
+      a.fate = "ruled";
+      a.dispute_id = "dsp_" + a.id;
+      const auto pick = rng_.between(0, 3);
+      a.share_fen = pick == 0 ? 0 : pick == 1 ? amount : rng_.between(1, amount - 1 > 0 ? amount - 1 : 1);
+      w_.ruled[a.id] = a;
+      w_.assignments[a.id] = a;
+      publish(&out, kDisputesStream, "dispute.resolved", a.id,
+              {{"dispute_id", a.dispute_id},
+               {"assignment_id", a.id},
+               {"task_id", t.id},
+               {"enterprise_id", t.enterprise},
+               {"worker_id", a.worker},
+               {"units", a.units},
+               {"amount_fen", amount},
+               {"worker_share_fen", a.share_fen},
+               {"resolved_at_ms", 0},
+               {"operator_id", "op_sim"}});
+      return;
+    }
     if (accept) {
       o.accepted_units += a.units;
+      a.fate = "accepted";
       w_.accepted[a.id] = a;
+      w_.assignments[a.id] = a;
       publish(&out, kDeliveryStream, "delivery.accepted", a.id,
               {{"submission_id", "sub_" + a.id},
                {"assignment_id", a.id},
@@ -313,19 +363,40 @@ class Generator {
                {"enterprise_id", t.enterprise},
                {"worker_id", a.worker},
                {"units", a.units},
-               {"amount_fen", a.units * t.pay_fen},
+               {"amount_fen", amount},
                {"currency", "CNY"},
                {"category", t.category},
                {"title", "Task " + t.id},
                {"automatic", rng_.percent(20)},
                {"accepted_at_ms", 0}});  // stamped with the simulated time when published
-    } else if (o.cancelled) {
+      return;
+    }
+    // Rejected or expired (delivery): the reservation is voided back to the task escrow.
+    const bool expiry = rng_.percent(30);
+    json ended{{"assignment_id", a.id},
+               {"task_id", t.id},
+               {"enterprise_id", t.enterprise},
+               {"worker_id", a.worker},
+               {"units", a.units}};
+    if (expiry) {
+      ended["reason"] = "deadline_passed";
+      ended["expired_at_ms"] = 0;
+      publish(&out, kDeliveryStream, "assignment.expired", a.id, ended);
+    } else {
+      ended["submission_id"] = "sub_" + a.id;
+      ended["reason"] = "incomplete";
+      publish(&out, kDeliveryStream, "delivery.rejected", a.id, ended);
+    }
+    a.fate = expiry ? "expired" : "rejected";
+    if (o.cancelled) {
+      // matching, on hearing of it, releases the unit of the closed task.
       publish(&out, kMatchingStream, "task.units_released", t.id, release_data(t, "asg:" + a.id, a.units, 0));
       t.released_units += a.units;
       ++t.releases;
     } else {
       o.pool += a.units;  // rejected or expired on an open task: offered again
     }
+    w_.assignments[a.id] = a;
   }
 
   // Deposits covering every task of the enterprise before any event (so that no hold depends on the
@@ -480,7 +551,7 @@ struct Abandoned {};
 // What a run went through, to show that the delivery model does what it claims.
 struct Stats {
   std::int64_t seeds = 0, events = 0, deliveries = 0, batches = 0, refused = 0, duplicates = 0, abandoned = 0,
-               unacked = 0, settlements = 0;
+               unacked = 0, settlements = 0, rulings = 0, voids = 0, tombstones = 0;
   void add(const Stats& o) {
     seeds += o.seeds;
     events += o.events;
@@ -491,6 +562,9 @@ struct Stats {
     abandoned += o.abandoned;
     unacked += o.unacked;
     settlements += o.settlements;
+    rulings += o.rulings;
+    voids += o.voids;
+    tombstones += o.tombstones;
   }
 };  // thrown inside the batch's transaction: a crash before its commit
 
@@ -511,6 +585,9 @@ class Simulation {
     s.seeds = 1;
     s.events = static_cast<std::int64_t>(w_.publications.size());
     s.settlements = static_cast<std::int64_t>(settled_.size());
+    s.rulings = static_cast<std::int64_t>(w_.ruled.size());
+    s.voids = voids_;
+    s.tombstones = tombstones_;
     return s;
   }
 
@@ -560,7 +637,7 @@ class Simulation {
     }
     publish_reactions();
     if (rng_.percent(kStallPercent))
-      stalled_until_[static_cast<std::size_t>(rng_.between(0, 2))] = step_ + rng_.between(1, kMaxStallSteps);
+      stalled_until_[static_cast<std::size_t>(rng_.between(0, kStreams - 1))] = step_ + rng_.between(1, kMaxStallSteps);
     const std::size_t end = w_.month_end[std::min(month_, w_.month_end.size() - 1)];
     bool changed = false;
     for (auto k = rng_.between(0, 3); k > 0 && next_action_ < end; --k) {
@@ -580,6 +657,8 @@ class Simulation {
     Publication& p = w_.publications[static_cast<std::size_t>(index)];
     p.event.occurred_at_ms = sim_now_ms();
     if (p.event.type == "delivery.accepted") p.event.data["accepted_at_ms"] = sim_now_ms();
+    if (p.event.type == "dispute.resolved") p.event.data["resolved_at_ms"] = sim_now_ms();
+    if (p.event.type == "assignment.expired") p.event.data["expired_at_ms"] = sim_now_ms();
     published_[static_cast<std::size_t>(index)] = true;
     unread_[p.stream].push_back(index);
     if (rng_.percent(kRelayDupPercent)) relay_.emplace_back(step_ + rng_.between(1, 30), index);
@@ -645,13 +724,14 @@ class Simulation {
   void check_delivered();
   struct Sums {
     std::int64_t fee = 0, iit = 0;
-    std::map<std::string, std::int64_t> net_of_worker, settled_of_task, settled_units_of_task;
+    std::map<std::string, std::int64_t> net_of_worker, settled_of_task, settled_units_of_task, refund_of_task;
   };
   Sums check_settlements();
   void check_iit_years(const std::map<std::pair<std::string, int>, domain::IitYearState>& years);
   void check_balances(const Sums& sums);
   void check_escrows(const Sums& sums);
   void check_outbox();
+  void check_reservations();
 
   std::uint64_t seed_;
   bool any_order_;
@@ -662,15 +742,16 @@ class Simulation {
   std::size_t month_ = 0;
   std::int64_t step_ = 0;
   Stats stats_;
-  std::array<std::int64_t, 3> stalled_until_{};
+  std::array<std::int64_t, kStreams> stalled_until_{};
   std::size_t next_action_ = 0;
   std::vector<bool> published_;
-  std::array<std::deque<int>, 3> unread_;
+  std::array<std::deque<int>, kStreams> unread_;
   std::vector<PendingEntry> pending_;
   std::vector<std::pair<std::int64_t, int>> relay_;  // (step, publication): a second XADD by the relay
   std::vector<Settled> settled_;                     // committed settlements in the order they applied
   std::map<std::string, std::string> deposit_bodies_;
   std::map<std::string, std::string> last_error_;  // event id → why it was last refused
+  std::int64_t voids_ = 0, tombstones_ = 0;
 };
 
 void Simulation::deposit(const Deposit& d) {
@@ -705,7 +786,7 @@ std::vector<Delivered> Simulation::take_batch() {
   std::vector<Delivered> out;
   for (auto n = rng_.between(1, kMaxBatch); n > 0; --n) {
     std::vector<int> sources;
-    for (int k = 0; k < 3; ++k) {
+    for (int k = 0; k < kStreams; ++k) {
       const auto i = static_cast<std::size_t>(k);
       if (!unread_[i].empty() && stalled_until_[i] <= step_) sources.push_back(k);
     }
@@ -713,10 +794,10 @@ std::vector<Delivered> Simulation::take_batch() {
     for (std::size_t i = 0; i < pending_.size(); ++i) {
       if (pending_[i].ready_at_step <= step_) ready.push_back(i);
     }
-    if (!ready.empty()) sources.push_back(3);
+    if (!ready.empty()) sources.push_back(kStreams);  // the pending entries
     if (sources.empty()) break;
     const int source = rng_.pick(sources.data(), sources.size());
-    if (source < 3) {
+    if (source < kStreams) {
       auto& q = unread_[static_cast<std::size_t>(source)];
       out.push_back({q.front(), 1});
       q.pop_front();
@@ -771,7 +852,8 @@ bool Simulation::run_batch() {
 bool Simulation::apply_one(soci::session& s, const events::Event& e, std::vector<Settled>& settled) {
   const events::Handler* handler = subs_.find(e.type);
   if (handler == nullptr) fail("settlement does not subscribe to " + e.type);
-  const bool acceptance = e.type == "delivery.accepted";
+  // An acceptance settles; so does a ruling with a worker share (its settlement row has kind "ruling").
+  const bool acceptance = e.type == "delivery.accepted" || e.type == "dispute.resolved";
   const std::string asg = acceptance ? e.data.at("assignment_id").get<std::string>() : "";
   s << "SAVEPOINT crowd_event";
   try {
@@ -783,6 +865,12 @@ bool Simulation::apply_one(soci::session& s, const events::Event& e, std::vector
       const bool before = acceptance && find_settlement_by_assignment(s, asg).has_value();
       (*handler)(s, e);
       if (acceptance && !before && find_settlement_by_assignment(s, asg)) settled.push_back({asg, month_});
+      // Two-phase escrow: once assignment.created is applied, the assignment has its reservation (made now,
+      // or earlier by its acceptance, ruling or void).
+      if (e.type == "assignment.created") {
+        const std::string id = e.data.at("assignment_id").get<std::string>();
+        if (!load_reservation(s, id)) fail("assignment.created " + e.id + " applied without a reservation of " + id);
+      }
     }
     s << "RELEASE SAVEPOINT crowd_event";
     last_error_.erase(e.id);
@@ -818,6 +906,7 @@ void Simulation::final_check() {
   check_balances(sums);
   check_escrows(sums);
   check_outbox();
+  check_reservations();
 }
 
 void Simulation::check_delivered() {
@@ -835,32 +924,44 @@ void Simulation::check_delivered() {
 // and month the settlements applied, per worker (the cumulative method depends on that order).
 Simulation::Sums Simulation::check_settlements() {
   std::map<std::string, std::vector<std::int64_t>> rows;  // assignment → figures
-  std::map<std::string, std::string> owner;               // assignment → task|worker
+  std::map<std::string, std::string> owner;               // assignment → task|worker|kind|dispute
   db_.db().with([&](soci::session& s) {
-    soci::rowset<soci::row> rs = s.prepare
-                                 << "SELECT assignment_id, task_id, worker_id, units, amount_fen, fee_fen, "
-                                    "worker_gross_fen, iit_fen, net_fen, tax_year, tax_month FROM settlements";
+    soci::rowset<soci::row> rs = s.prepare << "SELECT assignment_id, task_id, worker_id, units, amount_fen, fee_fen, "
+                                              "worker_gross_fen, iit_fen, net_fen, tax_year, tax_month, kind, "
+                                              "COALESCE(dispute_id, '') FROM settlements";
     for (const auto& r : rs) {
       const std::string asg = db::get_str(r, 0);
-      owner[asg] = db::get_str(r, 1) + "|" + db::get_str(r, 2);
+      owner[asg] = db::get_str(r, 1) + "|" + db::get_str(r, 2) + "|" + db::get_str(r, 11) + "|" + db::get_str(r, 12);
       for (std::size_t c = 3; c <= 10; ++c) rows[asg].push_back(db::get_i64(r, c));
     }
   });
-  if (rows.size() != w_.accepted.size() || settled_.size() != w_.accepted.size()) {
+  // Paid: every accepted assignment, and every ruled one whose worker got a share (a 0 share settles nothing).
+  std::map<std::string, AssignmentPlan> paid = w_.accepted;
+  for (const auto& [id, a] : w_.ruled) {
+    if (a.share_fen > 0) paid[id] = a;
+  }
+  if (rows.size() != paid.size() || settled_.size() != paid.size()) {
     fail(std::to_string(rows.size()) + " settlements stored, " + std::to_string(settled_.size()) + " applied, " +
-         std::to_string(w_.accepted.size()) + " assignments accepted");
+         std::to_string(paid.size()) + " assignments accepted or ruled with a share");
   }
   Sums sums;
+  for (const auto& [id, a] : w_.ruled) {
+    const TaskPlan& t = w_.tasks.at(a.task);
+    sums.refund_of_task[t.id] += a.units * t.pay_fen - a.share_fen;
+    if (a.share_fen == 0) sums.settled_units_of_task[t.id] += a.units;  // ruled: its units are done
+  }
   std::map<std::string, domain::IitYearState> state;
   std::map<std::pair<std::string, int>, domain::IitYearState> years;
   std::set<std::string> seen;
   for (const Settled& x : settled_) {
-    const auto a = w_.accepted.find(x.assignment_id);
-    if (a == w_.accepted.end() || !seen.insert(x.assignment_id).second || !rows.count(x.assignment_id)) {
-      fail("settlement of " + x.assignment_id + " is not one of an accepted assignment, once");
+    const auto a = paid.find(x.assignment_id);
+    if (a == paid.end() || !seen.insert(x.assignment_id).second || !rows.count(x.assignment_id)) {
+      fail("settlement of " + x.assignment_id + " is not one of an accepted or ruled assignment, once");
     }
     const TaskPlan& t = w_.tasks.at(a->second.task);
-    const std::int64_t amount = a->second.units * t.pay_fen;
+    const bool ruled = a->second.fate == "ruled";
+    // A ruling's share is split and taxed exactly like pay.
+    const std::int64_t amount = ruled ? a->second.share_fen : a->second.units * t.pay_fen;
     const std::int64_t fee = domain::platform_fee(t.category, amount);
     const std::int64_t gross = amount - fee;
     const clock::YearMonth ym = kMonths[x.month];
@@ -872,7 +973,9 @@ Simulation::Sums Simulation::check_settlements() {
       years[{a->second.worker, ym.year}] = after;
     }
     const std::vector<std::int64_t> want{a->second.units, amount, fee, gross, iit, gross - iit, ym.year, ym.month};
-    if (rows[x.assignment_id] != want || owner[x.assignment_id] != t.id + "|" + a->second.worker) {
+    const std::string want_owner =
+        t.id + "|" + a->second.worker + (ruled ? "|ruling|" + a->second.dispute_id : std::string("|acceptance|"));
+    if (rows[x.assignment_id] != want || owner[x.assignment_id] != want_owner) {
       fail("settlement of " + x.assignment_id + " is " + json(rows[x.assignment_id]).dump() + ", expected " +
            json(want).dump() + " (units, amount, fee, gross, iit, net, year, month)");
     }
@@ -919,7 +1022,8 @@ void Simulation::check_iit_years(const std::map<std::pair<std::string, int>, dom
     fail(std::to_string(stored) + " iit_years rows, expected " + std::to_string(years.size()));
 }
 
-// Every account: enterprises' available = deposits − holds + releases, escrows = held − settled − released,
+// Every account: enterprises' available = deposits − holds + releases + ruling refunds, escrows = held − settled
+// − released − refunded, every reservation 0 (each ended),
 // workers' payable = Σ net, fee revenue = Σ fee, IIT payable = Σ IIT, clearing = −Σ deposits.
 void Simulation::check_balances(const Sums& sums) {
   std::map<std::string, std::int64_t> want;
@@ -932,8 +1036,11 @@ void Simulation::check_balances(const Sums& sums) {
     if (!t.fundable) continue;
     const std::int64_t released = t.released_units * t.pay_fen;
     const auto settled = sums.settled_of_task.find(id);
-    want[enterprise_available(t.enterprise)] += released - t.budget();
-    want[task_escrow(id)] = t.budget() - released - (settled == sums.settled_of_task.end() ? 0 : settled->second);
+    const auto refund = sums.refund_of_task.find(id);
+    const std::int64_t refunded = refund == sums.refund_of_task.end() ? 0 : refund->second;
+    want[enterprise_available(t.enterprise)] += released + refunded - t.budget();
+    want[task_escrow(id)] =
+        t.budget() - released - refunded - (settled == sums.settled_of_task.end() ? 0 : settled->second);
   }
   for (const auto& [w, fen] : sums.net_of_worker) want[worker_payable(w)] = fen;
   want[kFeeRevenue] = sums.fee;
@@ -968,11 +1075,13 @@ void Simulation::check_escrows(const Sums& sums) {
   for (const auto& [id, t] : w_.tasks) {
     const auto units = sums.settled_units_of_task.find(id);
     const auto fen = sums.settled_of_task.find(id);
+    const auto refund = sums.refund_of_task.find(id);
     const std::int64_t settled_units = units == sums.settled_units_of_task.end() ? 0 : units->second;
     const std::int64_t settled_fen = fen == sums.settled_of_task.end() ? 0 : fen->second;
+    const std::int64_t refunded = refund == sums.refund_of_task.end() ? 0 : refund->second;
     const std::vector<std::int64_t> want =
         t.fundable ? std::vector<std::int64_t>{t.units,    settled_units, t.released_units,
-                                               t.budget(), settled_fen,   t.released_units * t.pay_fen}
+                                               t.budget(), settled_fen,   t.released_units * t.pay_fen + refunded}
                    : std::vector<std::int64_t>{t.units, 0, 0, 0, 0, 0};
     const std::string want_status = t.fundable ? "closed" : "rejected";
     if (got[id] != want || status[id] != want_status) {
@@ -993,10 +1102,66 @@ void Simulation::check_outbox() {
     held += t.fundable ? 1 : 0;
     releases += t.releases;
   }
-  const auto settled = static_cast<std::int64_t>(w_.accepted.size());
-  if (got["escrow.held"] != held || got["escrow.released"] != releases || got["settlement.completed"] != settled) {
+  std::int64_t settled = static_cast<std::int64_t>(w_.accepted.size());
+  for (const auto& [id, a] : w_.ruled) settled += a.share_fen > 0 ? 1 : 0;
+  const auto ruled = static_cast<std::int64_t>(w_.ruled.size());
+  if (got["escrow.held"] != held || got["escrow.released"] != releases || got["settlement.completed"] != settled ||
+      got["escrow.ruled"] != ruled) {
     fail("outbox holds " + json(got).dump() + "; expected escrow.held " + std::to_string(held) + ", escrow.released " +
-         std::to_string(releases) + ", settlement.completed " + std::to_string(settled));
+         std::to_string(releases) + ", settlement.completed " + std::to_string(settled) + ", escrow.ruled " +
+         std::to_string(ruled));
+  }
+}
+
+// Every assignment made has one reservation, ended as its fate says: posted by its acceptance or ruling
+// (with the dispute and the refund), voided by its rejection, expiry or release. Its account holds 0.
+void Simulation::check_reservations() {
+  std::map<std::string, std::vector<std::string>> got;
+  db_.db().with([&](soci::session& s) {
+    soci::rowset<soci::row> rs =
+        s.prepare << "SELECT r.assignment_id, r.task_id, r.status, r.ended_by, COALESCE(r.dispute_id, ''), "
+                     "r.refund_fen, r.units, r.amount_fen, COALESCE(a.balance_fen, 0) FROM reservations r "
+                     "LEFT JOIN accounts a ON a.id = r.account_id";
+    for (const auto& r : rs) {
+      got[db::get_str(r, 0)] = {db::get_str(r, 1),
+                                db::get_str(r, 2),
+                                db::get_str(r, 3),
+                                db::get_str(r, 4),
+                                std::to_string(db::get_i64(r, 5)),
+                                std::to_string(db::get_i64(r, 6)),
+                                std::to_string(db::get_i64(r, 7)),
+                                std::to_string(db::get_i64(r, 8))};
+    }
+  });
+  if (got.size() != w_.assignments.size()) {
+    fail(std::to_string(got.size()) + " reservations, " + std::to_string(w_.assignments.size()) + " assignments");
+  }
+  db_.db().with([&](soci::session& s) {
+    voids_ = count(s, "SELECT COUNT(*) FROM reservations WHERE status = 'voided'");
+    tombstones_ = count(s, "SELECT COUNT(*) FROM reservations WHERE moved_money = 0");
+  });
+  for (const auto& [id, a] : w_.assignments) {
+    const TaskPlan& t = w_.tasks.at(a.task);
+    const std::int64_t amount = a.units * t.pay_fen;
+    const bool posted = a.fate == "accepted" || a.fate == "ruled";
+    // A release may void it before delivery's rejection or expiry arrives: either names the void.
+    const std::vector<std::string> want{t.id,
+                                        posted ? "posted" : "voided",
+                                        a.fate == "accepted" ? "acceptance"
+                                        : a.fate == "ruled"  ? "ruling"
+                                                             : "",
+                                        a.dispute_id,
+                                        std::to_string(a.fate == "ruled" ? amount - a.share_fen : 0),
+                                        std::to_string(a.units),
+                                        std::to_string(amount),
+                                        "0"};
+    auto have = got[id];
+    const bool void_reason_ok = posted || (!have.empty() && (have[2] == a.fate || have[2] == "released"));
+    if (!posted && have.size() == want.size()) have[2] = "";
+    if (have != want || !void_reason_ok) {
+      fail("reservation of " + id + " is " + json(got[id]).dump() + ", expected " + json(want).dump() +
+           " (task, status, ended by, dispute, refund, units, amount, balance)");
+    }
   }
 }
 
@@ -1128,7 +1293,8 @@ void run_seeds(const std::vector<std::uint64_t>& seeds, bool any_order) {
                        << stats.deliveries << " deliveries in " << stats.batches << " batches, " << stats.refused
                        << " refusals retried, " << stats.duplicates << " duplicates, " << stats.abandoned
                        << " batches abandoned, " << stats.unacked << " committed unacknowledged, " << stats.settlements
-                       << " settlements");
+                       << " settlements, " << stats.rulings << " rulings, " << stats.voids << " reservations voided ("
+                       << stats.tombstones << " before any money was reserved, as tombstones)");
   for (const auto& f : failures) FAIL_CHECK(f);
   CHECK(failures.empty());
 }

@@ -105,7 +105,7 @@ namespace {
 constexpr const char* kSettlementColumns =
     "SELECT id, assignment_id, submission_id, task_id, enterprise_id, worker_id, category, title, units, "
     "amount_fen, fee_fen, worker_gross_fen, iit_fen, net_fen, currency, tax_year, tax_month, computation, "
-    "accepted_at_ms, settled_at_ms FROM settlements ";
+    "accepted_at_ms, settled_at_ms, kind, dispute_id FROM settlements ";
 
 SettlementRecord settlement_of(const soci::row& r) {
   SettlementRecord x;
@@ -129,6 +129,8 @@ SettlementRecord settlement_of(const soci::row& r) {
   x.computation = get_str(r, 17);
   x.accepted_at_ms = get_i64(r, 18);
   x.settled_at_ms = get_i64(r, 19);
+  x.kind = get_str(r, 20);
+  x.dispute_id = db::get_opt_str(r, 21).value_or("");
   return x;
 }
 
@@ -186,6 +188,94 @@ void insert_settlement(soci::session& s, const SettlementRecord& r) {
       soci::use(r.enterprise_id), soci::use(r.worker_id), soci::use(r.category), soci::use(r.title), soci::use(units),
       soci::use(amount), soci::use(fee), soci::use(gross), soci::use(iit), soci::use(net), soci::use(r.currency),
       soci::use(r.tax_year), soci::use(r.tax_month), soci::use(r.computation), soci::use(accepted), soci::use(settled);
+}
+
+std::string escrow_title(soci::session& s, const std::string& task_id) {
+  soci::rowset<soci::row> rows = (s.prepare << "SELECT title FROM escrows WHERE task_id = :t", soci::use(task_id));
+  for (const auto& r : rows) return get_str(r, 0);
+  return "";
+}
+
+void mark_settlement_ruling(soci::session& s, const std::string& settlement_id, const std::string& dispute_id) {
+  soci::statement st = (s.prepare << "UPDATE settlements SET kind = 'ruling', dispute_id = :d WHERE id = :id",
+                        soci::use(dispute_id), soci::use(settlement_id));
+  expect_one_row(st, "settlement " + settlement_id + " vanished");
+}
+
+std::optional<Reservation> load_reservation(soci::session& s, const std::string& assignment_id) {
+  soci::rowset<soci::row> rows =
+      (s.prepare << "SELECT assignment_id, task_id, enterprise_id, worker_id, units, amount_fen, status, ended_by, "
+                    "moved_money, settlement_id, dispute_id, refund_fen FROM reservations WHERE assignment_id = :a",
+       soci::use(assignment_id));
+  for (const auto& r : rows) {
+    Reservation x;
+    x.assignment_id = get_str(r, 0);
+    x.task_id = get_str(r, 1);
+    x.enterprise_id = get_str(r, 2);
+    x.worker_id = get_str(r, 3);
+    x.units = get_i64(r, 4);
+    x.amount_fen = get_i64(r, 5);
+    x.status = get_str(r, 6);
+    x.ended_by = db::get_opt_str(r, 7).value_or("");
+    x.moved_money = get_i64(r, 8) != 0;
+    x.settlement_id = db::get_opt_str(r, 9).value_or("");
+    x.dispute_id = db::get_opt_str(r, 10).value_or("");
+    x.refund_fen = get_i64(r, 11);
+    return x;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+soci::indicator null_if_empty(const std::string& v) {
+  return v.empty() ? soci::i_null : soci::i_ok;
+}
+
+}  // namespace
+
+void insert_reservation(soci::session& s, const Reservation& r) {
+  const long long units = r.units, amount = r.amount_fen, refund = r.refund_fen, now = clock::now_ms();
+  const int moved = r.moved_money ? 1 : 0;
+  const std::string account = assignment_reserved(r.assignment_id);
+  soci::indicator end_ind = null_if_empty(r.ended_by), stl_ind = null_if_empty(r.settlement_id),
+                  dsp_ind = null_if_empty(r.dispute_id);
+  s << "INSERT INTO reservations (assignment_id, task_id, enterprise_id, worker_id, account_id, units, amount_fen, "
+       "status, ended_by, moved_money, settlement_id, dispute_id, refund_fen, created_at_ms, updated_at_ms) "
+       "VALUES (:a, :t, :e, :w, :acc, :u, :amt, :st, :end, :mv, :stl, :d, :rf, :now, :now2)",
+      soci::use(r.assignment_id), soci::use(r.task_id), soci::use(r.enterprise_id), soci::use(r.worker_id),
+      soci::use(account), soci::use(units), soci::use(amount), soci::use(r.status), soci::use(r.ended_by, end_ind),
+      soci::use(moved), soci::use(r.settlement_id, stl_ind), soci::use(r.dispute_id, dsp_ind), soci::use(refund),
+      soci::use(now), soci::use(now);
+}
+
+void end_reservation(soci::session& s, const Reservation& after) {
+  const long long refund = after.refund_fen, now = clock::now_ms();
+  soci::indicator end_ind = null_if_empty(after.ended_by), stl_ind = null_if_empty(after.settlement_id),
+                  dsp_ind = null_if_empty(after.dispute_id);
+  soci::statement st =
+      (s.prepare << "UPDATE reservations SET status = :st, ended_by = :end, settlement_id = :stl, dispute_id = :d, "
+                    "refund_fen = :rf, updated_at_ms = :now WHERE assignment_id = :a AND status = 'reserved'",
+       soci::use(after.status), soci::use(after.ended_by, end_ind), soci::use(after.settlement_id, stl_ind),
+       soci::use(after.dispute_id, dsp_ind), soci::use(refund), soci::use(now), soci::use(after.assignment_id));
+  expect_one_row(st, "reservation of " + after.assignment_id + " is no longer reserved");
+}
+
+void add_ruled(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t share_fen,
+               std::int64_t refund_fen) {
+  EscrowState after = before;
+  after.units_settled += units;
+  after.settled_fen += share_fen;
+  after.released_fen += refund_fen;
+  const long long u = units, a = share_fen, r = refund_fen, now = clock::now_ms(), before_units = before.units_settled;
+  const std::string status = status_after(after);
+  soci::statement st =
+      (s.prepare << "UPDATE escrows SET units_settled = units_settled + :u, settled_fen = settled_fen + :a, "
+                    "released_fen = released_fen + :r, status = :st, updated_at_ms = :now "
+                    "WHERE task_id = :t AND units_settled = :b",
+       soci::use(u), soci::use(a), soci::use(r), soci::use(status), soci::use(now), soci::use(before.task_id),
+       soci::use(before_units));
+  expect_one_row(st, "escrow of " + before.task_id + " changed concurrently (ruling)");
 }
 
 std::optional<IitYearRow> load_iit_year(soci::session& s, const std::string& worker_id, int year) {
@@ -248,8 +338,10 @@ void save_iit_year(soci::session& s, const std::string& worker_id, const std::op
 
 std::int64_t escrow_total_of(soci::session& s, const std::string& enterprise_id) {
   soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT COALESCE(SUM(a.balance_fen), 0) FROM escrows e JOIN accounts a ON a.id = e.account_id "
-                    "WHERE e.enterprise_id = :e",
+      // held − settled − released: the task escrow accounts plus the reservations of their assignments still
+      // reserved (003), which are the enterprise's money too until they are posted or voided.
+      (s.prepare << "SELECT COALESCE(CAST(SUM(held_fen - settled_fen - released_fen) AS BIGINT), 0) FROM escrows "
+                    "WHERE enterprise_id = :e",
        soci::use(enterprise_id));
   for (const auto& r : rows) return get_i64(r, 0);
   return 0;

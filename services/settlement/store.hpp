@@ -44,6 +44,8 @@ struct SettlementRecord {
   std::string computation;  // JSON text of the IIT computation
   std::int64_t accepted_at_ms = 0;
   std::int64_t settled_at_ms = 0;
+  std::string kind = "acceptance";  // or "ruling" (003: the worker's share of a dispute ruling)
+  std::string dispute_id;           // a ruling's dispute ("" for an acceptance)
 };
 
 std::optional<SettlementRecord> find_settlement(soci::session& s, const std::string& id);
@@ -57,6 +59,24 @@ std::vector<SettlementRecord> settlements_of_worker(soci::session& s, const std:
                                                     std::int64_t from_ms, std::int64_t to_ms);
 // Plain INSERT: a second settlement of the same assignment fails on the unique constraint.
 void insert_settlement(soci::session& s, const SettlementRecord& r);
+
+// The task's title as task.created gave it ("" without an escrow).
+std::string escrow_title(soci::session& s, const std::string& task_id);
+// A ruling's settlement row: insert_settlement writes the acceptance default, this marks it (same
+// transaction). Throws unless exactly that row changed.
+void mark_settlement_ruling(soci::session& s, const std::string& settlement_id, const std::string& dispute_id);
+
+// ---- Reservations (two-phase escrow per assignment, rules.hpp) ----
+std::optional<Reservation> load_reservation(soci::session& s, const std::string& assignment_id);
+// Plain INSERT (a concurrent writer of the same assignment fails on the primary key and is retried).
+void insert_reservation(soci::session& s, const Reservation& r);
+// reserved → posted|voided, with what ended it; conditional on the row still being reserved (throws
+// otherwise: the caller's transaction rolls back and the event is retried).
+void end_reservation(soci::session& s, const Reservation& after);
+// A ruling's escrow counters: units settled += units, settled_fen += the worker's share, released_fen +=
+// the refund (conditional on units_settled being unchanged, like add_settled).
+void add_ruled(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t share_fen,
+               std::int64_t refund_fen);
 
 // A worker's cumulation for one tax year; nullopt before the year's first settlement.
 struct IitYearRow {
@@ -84,7 +104,7 @@ PayoutAt payout_at(soci::session& s, const std::string& worker_id, const std::st
 void save_iit_year(soci::session& s, const std::string& worker_id, const std::optional<IitYearRow>& before,
                    const IitYearRow& after);
 
-// The sum of the escrow balances of an enterprise's tasks.
+// The money of an enterprise's tasks still in escrow (task escrows and open reservations).
 std::int64_t escrow_total_of(soci::session& s, const std::string& enterprise_id);
 
 struct DepositRecord {
