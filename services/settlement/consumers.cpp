@@ -43,6 +43,14 @@ std::int64_t int_of(const events::Event& e, const char* name) {
   throw events::Refusal(e.type + " " + e.id + " refused: " + why);
 }
 
+// Not a contradiction but an event that overtook the one it needs (from another stream): a transient
+// failure, retried with backoff for as long as it takes and never dead-lettered, so a slow producer cannot
+// park the money of a cancellation for an operator.
+[[noreturn]] void wait_for(const events::Event& e, const std::string& why) {
+  log::warn("settlement waits for an earlier event", {{"event_id", e.id}, {"type", e.type}, {"reason", why}});
+  throw WaitingForEvent(e.type + " " + e.id + " waits: " + why);
+}
+
 HoldRequest hold_request_of(const events::Event& e) {
   HoldRequest h;
   h.task_id = str_of(e, "task_id");
@@ -266,7 +274,7 @@ void on_units_released(soci::session& s, const events::Event& e) {
   // hold comes. Refused: retried until the hold lands. tasks' task.cancelled for a never-funded task is a
   // no-op, as before.
   if (escrow->status == "rejected" && e.type == "task.units_released" && units > 0) {
-    refuse(e, "release for task " + task_id + " whose escrow is not held (yet)");
+    wait_for(e, "release for task " + task_id + " whose escrow is not held (yet)");
   }
   if (escrow->status == "rejected" || units == 0) {
     log::info("nothing to release", {{"task_id", task_id}, {"status", escrow->status}, {"units", units}});
@@ -292,8 +300,8 @@ void on_units_released(soci::session& s, const events::Event& e) {
   // means some assignment still holds a reservation matching no longer counts (its void is on another
   // stream, not here yet): refused, retried until it lands.
   if (const std::int64_t unreserved = balance_of(s, task_escrow(task_id)); amount > unreserved) {
-    refuse(e, "release of " + std::to_string(amount) + " fen > the escrow's unreserved " + std::to_string(unreserved) +
-                  " fen (reservations still open)");
+    wait_for(e, "release of " + std::to_string(amount) + " fen > the escrow's unreserved " +
+                    std::to_string(unreserved) + " fen (reservations still open)");
   }
   if (transfer(s, transfer_id, task_escrow(task_id), enterprise_available(enterprise_id), amount, "escrow_release",
                task_id) == Applied::duplicate) {

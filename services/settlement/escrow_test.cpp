@@ -59,13 +59,14 @@ struct World {
     t.db.tx([&](soci::session& s) { handler(s, e); });
   }
 
-  // Delivers and expects a refusal; nothing of the event may stay (the transaction rolled back).
+  // Delivers and expects a refusal (or a wait for an earlier event: retried by the kit, not dead-lettered);
+  // nothing of the event may stay (the transaction rolled back).
   void refused(const std::string& type, const json& data, Handler handler) {
     bool refusal = false;
     try {
       deliver(type, data, handler);
     } catch (const std::exception& ex) {
-      refusal = events::is_refusal(ex);
+      refusal = events::is_refusal(ex) || dynamic_cast<const WaitingForEvent*>(&ex) != nullptr;
       if (!refusal) FAIL_CHECK("not a refusal: " << ex.what());
     }
     CHECK_MESSAGE(refusal, type << " " << data.dump() << " was not refused");

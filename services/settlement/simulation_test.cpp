@@ -878,8 +878,10 @@ bool Simulation::apply_one(soci::session& s, const events::Event& e, std::vector
   } catch (const std::exception& ex) {
     s << "ROLLBACK TO SAVEPOINT crowd_event";
     s << "RELEASE SAVEPOINT crowd_event";
-    // One connection at a time on SQLite: only a refusal can make an event fail here.
-    if (!events::is_refusal(ex)) fail(e.type + " " + e.id + " failed, not as a refusal: " + ex.what());
+    // One connection at a time on SQLite: only a refusal, or an event that overtook the one it needs (retried
+    // by the kit), can make an event fail here.
+    if (!events::is_refusal(ex) && !dynamic_cast<const WaitingForEvent*>(&ex))
+      fail(e.type + " " + e.id + " failed, not as a refusal: " + ex.what());
     last_error_[e.id] = ex.what();
     ++stats_.refused;
     trace(std::string("  refused: ") + ex.what());
