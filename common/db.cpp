@@ -5,11 +5,18 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
+#include <unordered_map>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -106,6 +113,42 @@ void prepare_pg_session(soci::session& s) {
   if (pg != nullptr && pg->conn_ != nullptr) PQsetNoticeProcessor(pg->conn_, on_pg_notice, nullptr);
 }
 
+// The statement cache of every pooled session of every live Database, for prepared(). Written only when a
+// Database is built or destroyed; a session is used by one thread at a time, so its cache needs no lock.
+std::shared_mutex& registry_mutex() {
+  static std::shared_mutex m;
+  return m;
+}
+std::unordered_map<const soci::session*, StatementCache*>& registry() {
+  static std::unordered_map<const soci::session*, StatementCache*> r;
+  return r;
+}
+// Bumped at every change of the registry, so that a thread's memo of its last lookup is never stale.
+std::atomic<std::uint64_t> g_registry_version{1};
+
+bool starts_with_select(const std::string& sql) {
+  std::size_t i = 0;
+  while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+  static constexpr std::string_view kSelect = "SELECT";
+  if (sql.size() - i < kSelect.size()) return false;
+  for (std::size_t k = 0; k < kSelect.size(); ++k) {
+    if (std::toupper(static_cast<unsigned char>(sql[i + k])) != kSelect[k]) return false;
+  }
+  return true;
+}
+
+// Process-wide SQLite settings, effective only before the library's first use (later calls fail harmlessly
+// with SQLITE_MISUSE and change nothing). No allocation statistics: they took a global mutex on every
+// malloc. Multi-thread mode: a connection checks no mutex of its own, which is safe because a pooled
+// session (and its cached statements) is used by one thread at a time, under its lease.
+void configure_sqlite_library() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+  });
+}
+
 std::int64_t parse_i64(const std::string& text) {
   std::size_t used = 0;
   const long long v = std::stoll(text, &used);
@@ -115,11 +158,54 @@ std::int64_t parse_i64(const std::string& text) {
 
 }  // namespace
 
+// Copies the WAL back into the database file in the background, on a connection of its own, every 100 ms.
+// Otherwise the writer whose commit takes the WAL past wal_autocheckpoint does it, with two fsyncs, while
+// every other writer waits for it: the event consumer lost a few percent of its time that way. A PASSIVE
+// checkpoint never blocks writers or readers (it copies what it can and stops at the oldest reader);
+// writers still checkpoint themselves past wal_autocheckpoint should this thread fall behind.
+class Database::Checkpointer {
+ public:
+  Checkpointer(const soci::backend_factory& factory, std::string params) {
+    thread_ = std::thread([this, &factory, params = std::move(params)] { run(factory, params); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void run(const soci::backend_factory& factory, const std::string& params) {
+    std::unique_ptr<soci::session> s;
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; })) {
+      lock.unlock();
+      try {
+        if (!s) s = std::make_unique<soci::session>(factory, params);
+        *s << "PRAGMA wal_checkpoint(PASSIVE)";
+      } catch (const std::exception& e) {
+        crowd::log::debug("background WAL checkpoint failed", {{"error", e.what()}});
+        s.reset();
+      }
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 Database::Database(std::string url, std::size_t pool_size) : pool_size_(pool_size) {
   if (pool_size_ == 0) throw std::invalid_argument("db: pool_size must be positive");
   const soci::backend_factory* factory = nullptr;
   std::string params;
   if (url.rfind(kSqlitePrefix, 0) == 0) {
+    configure_sqlite_library();
     backend_ = Backend::sqlite;
     factory = soci::factory_sqlite3();
     params = url.substr(kSqlitePrefix.size());
@@ -141,14 +227,50 @@ Database::Database(std::string url, std::size_t pool_size) : pool_size_(pool_siz
       s << "PRAGMA journal_mode=WAL";
       s << "PRAGMA synchronous=NORMAL";
       s << "PRAGMA busy_timeout=10000";
+      // The committing writer copies the WAL back into the database (with two fsyncs) once the WAL holds
+      // this many pages. SQLite's default (1000 pages, 4 MB) made every few batch commits of the event
+      // consumer stop for a checkpoint; 10,000 (40 MB) checkpoints a tenth as often, and a page updated
+      // many times in between (hot accounts, index pages) is copied back once.
+      s << "PRAGMA wal_autocheckpoint=10000";
       s << "PRAGMA foreign_keys=ON";
     } else {
       prepare_pg_session(s);
     }
   }
+  {
+    std::unique_lock lock(registry_mutex());
+    for (std::size_t i = 0; i < pool_size_; ++i) {
+      caches_.push_back(std::make_unique<StatementCache>());
+      registry()[&pool_->at(i)] = caches_.back().get();
+    }
+    g_registry_version.fetch_add(1, std::memory_order_acq_rel);
+  }
+  if (backend_ == Backend::sqlite) {
+    const std::string file = conn_param(params, "db");
+    if (!file.empty() && file != ":memory:" && file.find("mode=memory") == std::string::npos) {
+      checkpointer_ = std::make_unique<Checkpointer>(*factory, params);
+    }
+  }
 }
 
-Database::~Database() = default;
+Database::~Database() {
+  checkpointer_.reset();
+  {
+    std::unique_lock lock(registry_mutex());
+    for (std::size_t i = 0; i < pool_size_; ++i) registry().erase(&pool_->at(i));
+    g_registry_version.fetch_add(1, std::memory_order_acq_rel);
+  }
+  caches_.clear();  // the statements go before their sessions
+}
+
+Database::WriterTurn::WriterTurn(Database& db) : db_(db) {
+  if (db_.backend_ != Backend::sqlite) return;
+  locked_ = db_.writer_.try_lock_for(std::chrono::seconds(10));
+}
+
+Database::WriterTurn::~WriterTurn() {
+  if (locked_) db_.writer_.unlock();
+}
 
 Database::Lease::Lease(Database& db) : db_(db), pos_(db.pool_->lease()) {
   if (db_.backend_ != Backend::postgresql) return;
@@ -158,6 +280,8 @@ Database::Lease::Lease(Database& db) : db_(db), pos_(db.pool_->lease()) {
   auto* pg = static_cast<soci::postgresql_session_backend*>(s.get_backend());
   if (pg != nullptr && PQstatus(pg->conn_) == CONNECTION_OK) return;
   try {
+    // Statements prepared on the broken connection do not exist on the new one.
+    db_.caches_[pos_]->clear();
     s.reconnect();
     prepare_pg_session(s);
   } catch (...) {
@@ -175,12 +299,14 @@ soci::session& Database::Lease::session() {
 }
 
 void Database::begin(soci::session& s) {
+  cache_of(s).next_tx_serial();
   // IMMEDIATE takes the write lock up front: a deferred transaction that later writes can fail with
   // SQLITE_BUSY without waiting, while IMMEDIATE queues on the busy timeout.
   s << (backend_ == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
 void Database::begin_read(soci::session& s) {
+  cache_of(s).next_tx_serial();
   if (backend_ == Backend::sqlite) {
     s << "BEGIN";
   } else {
@@ -189,11 +315,13 @@ void Database::begin_read(soci::session& s) {
 }
 
 void Database::commit(soci::session& s) {
+  cache_of(s).next_tx_serial();  // before: a COMMIT that fails is followed by a ROLLBACK anyway
   s << "COMMIT";
 }
 
 void Database::rollback(soci::session& s) noexcept {
   try {
+    cache_of(s).next_tx_serial();
     s << "ROLLBACK";
   } catch (...) {
     // Nothing to undo when the transaction already ended (e.g. the connection dropped).
@@ -251,6 +379,149 @@ bool Database::ping() {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+Prepared::Prepared(soci::session& s, const std::string& sql)
+    : session_(s), sql_(sql), query_(starts_with_select(sql)), sqlite_(s.get_backend_name() == "sqlite3"), st_(s) {}
+
+Prepared::Slot& Prepared::slot(std::size_t i, bool text) {
+  if (!bound_) {
+    if (i != slots_.size()) throw std::logic_error("db: parameters of a prepared statement out of order");
+    slots_.emplace_back().text = text;
+    return slots_.back();
+  }
+  if (i >= slots_.size() || slots_[i].text != text) {
+    throw std::logic_error("db: a prepared statement run with other parameters than at first: " + sql_);
+  }
+  slots_[i].ind = soci::i_ok;
+  return slots_[i];
+}
+
+void Prepared::execute(std::size_t params) {
+  if (!bound_) {
+    try {
+      for (Slot& sl : slots_) {
+        if (sqlite_ && !query_) break;  // bound directly at every run (run_sqlite_direct)
+        if (sl.text) {
+          st_.exchange(soci::use(sl.str, sl.ind));
+        } else {
+          st_.exchange(soci::use(sl.num, sl.ind));
+        }
+      }
+      row_ = std::make_unique<soci::row>();
+      if (query_) st_.exchange(soci::into(*row_));
+      st_.alloc();
+      st_.prepare(sql_);
+      st_.define_and_bind();
+    } catch (...) {
+      // A failed prepare (the database busy or gone) leaves nothing behind: the next run starts afresh.
+      st_ = soci::statement(session_);
+      slots_.clear();
+      throw;
+    }
+    bound_ = true;
+  }
+  if (params != slots_.size()) {
+    throw std::logic_error("db: a prepared statement run with other parameters than at first: " + sql_);
+  }
+  has_row_ = false;
+  if (sqlite_ && !query_) {
+    run_sqlite_direct();
+    return;
+  }
+  try {
+    has_row_ = st_.execute(true) && query_;
+  } catch (...) {
+    // SOCI keeps the converted parameters of a failed run until the statement's next successful run or its
+    // end, and a next run would leak them: start afresh (prepare again) on the next run. Rare: a failure
+    // is a constraint violation or a database in trouble.
+    st_ = soci::statement(session_);
+    slots_.clear();
+    bound_ = false;
+    throw;
+  }
+  if (query_ && sqlite_) {
+    // The row is copied out; reset so that the statement holds no read cursor (which would keep a WAL
+    // snapshot open after the transaction ends).
+    auto* backend = static_cast<soci::sqlite3_statement_backend*>(st_.get_backend());
+    if (backend != nullptr && backend->stmt_ != nullptr) sqlite_api::sqlite3_reset(backend->stmt_);
+  }
+}
+
+// A write on SQLite: SOCI prepared the statement; binding and stepping it here directly skips SOCI's
+// per-run conversions and allocations of every parameter (a tenth of the event consumer's time). The
+// parameters bind by position, as SOCI binds them; the text stays in its slot while the statement runs.
+void Prepared::run_sqlite_direct() {
+  auto* backend = static_cast<soci::sqlite3_statement_backend*>(st_.get_backend());
+  auto* conn = static_cast<soci::sqlite3_session_backend*>(session_.get_backend())->conn_;
+  sqlite_api::sqlite3_stmt* stmt = backend->stmt_;
+  sqlite_api::sqlite3_reset(stmt);
+  if (static_cast<std::size_t>(sqlite_api::sqlite3_bind_parameter_count(stmt)) != slots_.size()) {
+    throw std::logic_error("db: a statement's placeholders and parameters differ in number: " + sql_);
+  }
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& sl = slots_[i];
+    const int pos = static_cast<int>(i) + 1;
+    if (sl.ind == soci::i_null) {
+      sqlite_api::sqlite3_bind_null(stmt, pos);
+    } else if (sl.text) {
+      sqlite_api::sqlite3_bind_text(stmt, pos, sl.str.data(), static_cast<int>(sl.str.size()), SQLITE_STATIC);
+    } else {
+      sqlite_api::sqlite3_bind_int64(stmt, pos, sl.num);
+    }
+  }
+  const int rc = sqlite_api::sqlite3_step(stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    const std::string message = sqlite_api::sqlite3_errmsg(conn);
+    sqlite_api::sqlite3_reset(stmt);
+    throw soci::soci_error("sqlite3: " + message + " while executing \"" + sql_ + "\"");
+  }
+  changes_ = sqlite_api::sqlite3_changes(conn);
+  sqlite_api::sqlite3_reset(stmt);
+}
+
+long long Prepared::affected_rows() {
+  if (sqlite_ && !query_) return changes_;
+  return st_.get_affected_rows();
+}
+
+Prepared& StatementCache::get(soci::session& s, const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) it = statements_.emplace(sql, std::make_unique<Prepared>(s, sql)).first;
+  return *it->second;
+}
+
+StatementCache& cache_of(soci::session& s) {
+  // A worker thread uses the same session for a whole batch: remember the last lookup.
+  thread_local const soci::session* last_session = nullptr;
+  thread_local StatementCache* last_cache = nullptr;
+  thread_local std::uint64_t last_version = 0;
+  const std::uint64_t version = g_registry_version.load(std::memory_order_acquire);
+  if (last_session == &s && last_version == version) return *last_cache;
+  std::shared_lock lock(registry_mutex());
+  auto it = registry().find(&s);
+  if (it == registry().end()) throw std::logic_error("db: a session that no Database owns");
+  last_session = &s;
+  last_cache = it->second;
+  last_version = g_registry_version.load(std::memory_order_acquire);
+  return *it->second;
+}
+
+Prepared& prepared(soci::session& s, const std::string& sql) {
+  return cache_of(s).get(s, sql);
+}
+
+Prepared& prepared(soci::session& s, const char* sql) {
+  return cache_of(s).get(s, sql);
+}
+
+Prepared& StatementCache::get(soci::session& s, const char* sql) {
+  auto it = by_address_.find(sql);
+  if (it != by_address_.end() && *it->second.first == sql) return *it->second.second;
+  const std::string text(sql);
+  Prepared& p = get(s, text);
+  by_address_[sql] = {&statements_.find(text)->first, &p};
+  return p;
 }
 
 std::optional<std::int64_t> get_opt_i64(const soci::row& r, std::size_t i) {

@@ -6,11 +6,16 @@
 
 #include <soci/soci.h>
 
+#include <concepts>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <typeindex>
+#include <unordered_map>
 #include <vector>
 
 namespace crowd::db {
@@ -23,6 +28,8 @@ struct Migration {
 };
 // Defined by the file that crowd_embed_sql() generates for each service binary.
 std::vector<Migration> embedded_migrations();
+
+class StatementCache;
 
 class Database {
  public:
@@ -44,6 +51,7 @@ class Database {
   // instead of failing on upgrade). Commits when fn returns, rolls back when it throws.
   template <class F>
   auto tx(F&& fn) {
+    WriterTurn turn(*this);
     Lease lease(*this);
     soci::session& s = lease.session();
     begin(s);
@@ -99,6 +107,23 @@ class Database {
     Database& db_;
     std::size_t pos_;
   };
+  // SQLite has one writer at a time, and a writer that finds the lock taken sleeps in the busy handler
+  // (1, 2, 5, 10 ... 100 ms) however soon the lock is freed: two threads of one process writing in turn
+  // (the consumer and the outbox relay) lost milliseconds per transaction that way. Writers of this
+  // Database queue on a mutex instead, and are woken as soon as the previous one commits. Taken before
+  // the lease, so waiting writers hold no session; recursive and timed (after the busy timeout the writer
+  // goes ahead and SQLite's own locking decides, as before), so a nested transaction cannot hang forever.
+  class WriterTurn {
+   public:
+    explicit WriterTurn(Database& db);
+    ~WriterTurn();
+    WriterTurn(const WriterTurn&) = delete;
+    WriterTurn& operator=(const WriterTurn&) = delete;
+
+   private:
+    Database& db_;
+    bool locked_ = false;
+  };
   void begin(soci::session& s);
   void begin_read(soci::session& s);
   void commit(soci::session& s);
@@ -107,7 +132,127 @@ class Database {
   Backend backend_;
   std::unique_ptr<soci::connection_pool> pool_;
   std::size_t pool_size_;
+  std::vector<std::unique_ptr<StatementCache>> caches_;  // one per pooled session, same index
+  std::recursive_timed_mutex writer_;                    // SQLite: see WriterTurn
+  class Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;  // SQLite in a file
 };
+
+// A statement prepared once per pooled session and run again and again with new parameters. Preparing
+// (sqlite3_prepare_v2; a PREPARE round trip plus a DEALLOCATE on PostgreSQL) costs more than running one of
+// our single-row statements, so the hot statements of the event and ledger paths go through here.
+//
+//   auto& st = db::prepared(s, "UPDATE accounts SET balance_fen = balance_fen + :a WHERE id = :id");
+//   if (st.run(amount, account).affected_rows() != 1) ...
+//   if (const soci::row* r = db::prepared(s, "SELECT ... WHERE id = :id").run(id).row()) ...
+//
+// Parameters bind by position (the placeholders' names do not matter); every run of one SQL text must pass
+// the same number and kinds of parameters: text (std::string, const char*, std::optional<std::string> for a
+// nullable one) or integer (any integral type, std::optional<std::int64_t>). A SELECT (the text starts with
+// SELECT) keeps its first row, readable through row() until the next run of the same SQL text; then the
+// statement is reset so that it holds no read cursor. Statements that PostgreSQL cannot PREPARE
+// (SAVEPOINT, BEGIN ...) must not come here. The SQL text is the cache key and statements are never evicted:
+// it must be a fixed text (values go in parameters, never into the text).
+class Prepared {
+ public:
+  Prepared(soci::session& s, const std::string& sql);
+  Prepared(const Prepared&) = delete;
+  Prepared& operator=(const Prepared&) = delete;
+
+  template <class... A>
+  Prepared& run(const A&... args) {
+    [[maybe_unused]] std::size_t i = 0;
+    (set(i++, args), ...);
+    execute(sizeof...(A));
+    return *this;
+  }
+  long long affected_rows();
+  const soci::row* row() const { return has_row_ ? row_.get() : nullptr; }
+
+ private:
+  struct Slot {
+    bool text = false;
+    std::string str;
+    long long num = 0;
+    soci::indicator ind = soci::i_ok;
+  };
+  Slot& slot(std::size_t i, bool text);
+  void set(std::size_t i, const std::string& v) { slot(i, true).str = v; }
+  void set(std::size_t i, const char* v) { slot(i, true).str = v; }
+  void set(std::size_t i, const std::optional<std::string>& v) {
+    Slot& sl = slot(i, true);
+    sl.str = v.value_or(std::string());
+    sl.ind = v ? soci::i_ok : soci::i_null;
+  }
+  template <std::integral T>
+  void set(std::size_t i, T v) {
+    slot(i, false).num = static_cast<long long>(v);
+  }
+  void set(std::size_t i, const std::optional<std::int64_t>& v) {
+    Slot& sl = slot(i, false);
+    sl.num = v.value_or(0);
+    sl.ind = v ? soci::i_ok : soci::i_null;
+  }
+  void execute(std::size_t params);
+  void run_sqlite_direct();
+
+  soci::session& session_;
+  std::string sql_;
+  bool query_;
+  bool sqlite_;
+  bool bound_ = false;
+  bool has_row_ = false;
+  long long changes_ = 0;           // SQLite writes: rows changed by the last run
+  std::deque<Slot> slots_;          // bound by reference: a deque keeps their addresses
+  std::unique_ptr<soci::row> row_;  // a fresh one per preparation
+  soci::statement st_;
+};
+
+// The cached statement of `sql` on this session (prepared on first use). The session must come from a
+// Database (std::logic_error otherwise). A PostgreSQL session that is reconnected drops its statements.
+Prepared& prepared(soci::session& s, const std::string& sql);
+// The same for a string literal (the usual case): found by its address, with no std::string built and
+// no hashing of the text on every call (the text is still compared, so any const char* is safe).
+Prepared& prepared(soci::session& s, const char* sql);
+
+// The statements of one session by SQL text, and what other layers keep per session (session_state).
+class StatementCache {
+ public:
+  Prepared& get(soci::session& s, const std::string& sql);
+  Prepared& get(soci::session& s, const char* sql);
+  std::shared_ptr<void>& state(std::type_index type) { return state_[type]; }
+  std::uint64_t tx_serial() const { return tx_serial_; }
+  void next_tx_serial() { ++tx_serial_; }
+  void clear() {
+    by_address_.clear();
+    statements_.clear();
+    state_.clear();
+  }
+
+ private:
+  std::unordered_map<std::string, std::unique_ptr<Prepared>> statements_;
+  std::unordered_map<const char*, std::pair<const std::string*, Prepared*>> by_address_;
+  std::unordered_map<std::type_index, std::shared_ptr<void>> state_;
+  std::uint64_t tx_serial_ = 0;
+};
+
+// The cache of a session that a Database owns (std::logic_error for any other session).
+StatementCache& cache_of(soci::session& s);
+
+// One T per pooled session, created on first use and dropped with the session's statements (a PostgreSQL
+// reconnect). For memos about the database that must not outlive what they describe; see tx_serial.
+template <class T>
+T& session_state(soci::session& s) {
+  std::shared_ptr<void>& slot = cache_of(s).state(std::type_index(typeid(T)));
+  if (!slot) slot = std::make_shared<T>();
+  return *static_cast<T*>(slot.get());
+}
+
+// Changes at every BEGIN, COMMIT and ROLLBACK that the Database issues on this session: a memo of what
+// the current transaction wrote is valid only while it stays the same.
+inline std::uint64_t tx_serial(soci::session& s) {
+  return cache_of(s).tx_serial();
+}
 
 // Typed reads of a soci::row that do not depend on how the backend declared the column
 // (SQLite reports COUNT(*) and expressions differently from PostgreSQL). On PostgreSQL SUM(BIGINT) is NUMERIC

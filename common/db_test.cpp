@@ -7,10 +7,13 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <soci/sqlite3/soci-sqlite3.h>
 
 #include "common/ids.hpp"
 
@@ -285,6 +288,78 @@ TEST_CASE("SQLite: every pooled session has WAL, foreign keys and a busy timeout
   CHECK_THROWS(db.tx([](soci::session& s) { s << "INSERT INTO t_child (id, parent) VALUES ('c', 'missing')"; }));
 }
 
+TEST_CASE("prepared statements are kept per session and run again with new parameters") {
+  TempDir dir;
+  for (const std::string& url : test_urls(dir)) {
+    CAPTURE(url);
+    Database db(url, 2);
+    db.migrate({{"001_items", "CREATE TABLE t_items (id TEXT PRIMARY KEY, name TEXT, n BIGINT NOT NULL);"}});
+    const char* insert = "INSERT INTO t_items (id, name, n) VALUES (:id, :name, :n) ON CONFLICT (id) DO NOTHING";
+    const char* select = "SELECT name, n FROM t_items WHERE id = :id";
+    db.tx([&](soci::session& s) {
+      crowd::db::Prepared& first = crowd::db::prepared(s, insert);
+      CHECK(first.run(std::string("a"), std::optional<std::string>("alpha"), 1).affected_rows() == 1);
+      CHECK(&crowd::db::prepared(s, insert) == &first);               // the same statement, by address
+      CHECK(&crowd::db::prepared(s, std::string(insert)) == &first);  // and by text
+      CHECK(first.run(std::string("a"), std::optional<std::string>("again"), 2).affected_rows() == 0);
+      CHECK(first.run(std::string("b"), std::optional<std::string>(), 3).affected_rows() == 1);
+      const soci::row* r = crowd::db::prepared(s, select).run(std::string("a")).row();
+      REQUIRE(r != nullptr);
+      CHECK(crowd::db::get_str(*r, 0) == "alpha");
+      CHECK(crowd::db::get_i64(*r, 1) == 1);
+      r = crowd::db::prepared(s, select).run(std::string("b")).row();
+      REQUIRE(r != nullptr);
+      CHECK(r->get_indicator(0) == soci::i_null);
+      CHECK(crowd::db::get_i64(*r, 1) == 3);
+      CHECK(crowd::db::prepared(s, select).run(std::string("none")).row() == nullptr);
+      // Other kinds of parameters than at the first run are a programming error.
+      CHECK_THROWS_AS(crowd::db::prepared(s, select).run(7), std::logic_error);
+      CHECK_THROWS_AS(crowd::db::prepared(s, select).run(std::string("a"), 7), std::logic_error);
+    });
+    // A statement that fails (unique violation) can run again; a rolled-back write is not seen.
+    CHECK_THROWS(db.tx([&](soci::session& s) {
+      crowd::db::prepared(s, "INSERT INTO t_items (id, name, n) VALUES (:id, :name, :n)")
+          .run(std::string("c"), std::string("gamma"), 4);
+      crowd::db::prepared(s, "INSERT INTO t_items (id, name, n) VALUES (:id, :name, :n)")
+          .run(std::string("a"), std::string("dup"), 5);
+    }));
+    db.tx([&](soci::session& s) {
+      CHECK(crowd::db::prepared(s, select).run(std::string("c")).row() == nullptr);
+      crowd::db::prepared(s, "INSERT INTO t_items (id, name, n) VALUES (:id, :name, :n)")
+          .run(std::string("c"), std::string("gamma"), 4);
+      const soci::row* r = crowd::db::prepared(s, select).run(std::string("c")).row();
+      REQUIRE(r != nullptr);
+      CHECK(crowd::db::get_str(*r, 0) == "gamma");
+    });
+    // Another session's statements are its own, and see the committed rows.
+    db.with([&](soci::session& a) {
+      db.with([&](soci::session& b) {
+        CHECK(&crowd::db::prepared(a, select) != &crowd::db::prepared(b, select));
+        CHECK(crowd::db::prepared(b, select).run(std::string("c")).row() != nullptr);
+      });
+    });
+  }
+  soci::session outside(soci::sqlite3, ":memory:");
+  CHECK_THROWS_AS(crowd::db::prepared(outside, "SELECT 1"), std::logic_error);
+}
+
+TEST_CASE("tx_serial changes at every transaction boundary; session_state lives with the session") {
+  TempDir dir;
+  Database db("sqlite3://db=" + (dir.path() / "serial.db").string(), 1);
+  std::uint64_t before = 0, inside = 0;
+  db.with([&](soci::session& s) {
+    before = crowd::db::tx_serial(s);
+    crowd::db::session_state<std::vector<int>>(s).push_back(1);
+  });
+  db.tx([&](soci::session& s) {
+    inside = crowd::db::tx_serial(s);
+    CHECK(crowd::db::session_state<std::vector<int>>(s).size() == 1);
+  });
+  CHECK(inside != before);
+  db.with([&](soci::session& s) { CHECK(crowd::db::tx_serial(s) != inside); });
+  CHECK_THROWS(db.tx([&](soci::session&) { throw std::runtime_error("rolled back"); }));
+}
+
 TEST_CASE("a URL without a known backend is refused") {
   CHECK_THROWS_AS(Database("mysql://db=x", 1), std::invalid_argument);
   CHECK_THROWS_AS(Database("data/x.db", 1), std::invalid_argument);
@@ -298,7 +373,10 @@ TEST_CASE("PostgreSQL: a pooled session whose connection broke is reopened on th
   }
   Database db(pg, 1);
   long long pid = 0;
-  db.with([&](soci::session& s) { s << "SELECT pg_backend_pid()", soci::into(pid); });
+  db.with([&](soci::session& s) {
+    s << "SELECT pg_backend_pid()", soci::into(pid);
+    CHECK(crowd::db::prepared(s, "SELECT 1").run().row() != nullptr);  // prepared on this connection
+  });
   Database admin(pg, 1);
   admin.with([&](soci::session& s) {
     int killed = 0;
@@ -310,4 +388,6 @@ TEST_CASE("PostgreSQL: a pooled session whose connection broke is reopened on th
   long long again = 0;
   db.with([&](soci::session& s) { s << "SELECT pg_backend_pid()", soci::into(again); });
   CHECK(again != pid);
+  // The statements prepared on the dead connection were dropped with it.
+  db.with([&](soci::session& s) { CHECK(crowd::db::prepared(s, "SELECT 1").run().row() != nullptr); });
 }

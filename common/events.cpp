@@ -121,11 +121,12 @@ void failed(const Pending& p, const std::string& error, bool refused, const Cons
              {"error", error}});
 }
 
-// Applies a batch in ONE transaction (batching at the data boundary: one commit for many events), each
-// event inside its own savepoint so that a failing event is rolled back alone. Each event's effect and
-// its inbox row commit together, so a redelivery after a crash between commit and XACK is recognised
-// and only acknowledged. When the transaction itself fails, nothing was applied and every event of the
-// batch stays pending as a transient failure.
+// Applies a batch in ONE transaction (batching at the data boundary: one commit for many events). The
+// whole batch is tried first without savepoints; when any event fails, that transaction is rolled back and
+// the batch applied again with each event inside its own savepoint, so that a failing event is rolled back
+// alone. Each event's effect and its inbox row commit together, so a redelivery after a crash between
+// commit and XACK is recognised and only acknowledged. When the transaction itself fails, nothing was
+// applied and every event of the batch stays pending as a transient failure.
 void apply_batch(db::Database& db, const Subscriptions& subs, const std::vector<Delivered>& batch,
                  const ConsumerOptions& opt, Outcome& out) {
   std::vector<Pending> ready = triage(subs, batch, out);
@@ -138,6 +139,27 @@ void apply_batch(db::Database& db, const Subscriptions& subs, const std::vector<
   std::vector<std::size_t> applied;
   std::vector<Failure> failures;
   std::string tx_error;
+  // Fast path: the whole batch without savepoints (two statements per event fewer, and on PostgreSQL two
+  // round trips). Nearly every batch applies cleanly; when any event fails, all of it rolls back together
+  // and the batch is applied again below, a savepoint per event, so that the failure is isolated.
+  if (ready.size() > 1) {
+    try {
+      db.tx([&](soci::session& s) {
+        for (const Pending& p : ready) {
+          if (inbox_claim(s, p.event.id, p.event.type)) (*p.handler)(s, p.event);
+          crash_point("consume.before_commit");
+        }
+      });
+      crash_point("consume.after_commit");
+      for (const Pending& p : ready) out.acks.emplace_back(p.entry->stream, p.entry->id);
+      return;
+    } catch (const std::exception& e) {
+      log::debug("batch failed as a whole; applying it event by event",
+                 {{"events", ready.size()}, {"error", first_line(e.what())}});
+    } catch (...) {
+      log::debug("batch failed as a whole; applying it event by event", {{"events", ready.size()}});
+    }
+  }
   try {
     db.tx([&](soci::session& s) {
       applied.clear();
@@ -232,6 +254,24 @@ nlohmann::json Event::envelope() const {
           {"data", data}};
 }
 
+std::string Event::envelope_text() const {
+  // The keys in the order of envelope()'s std::map (sorted), so that both texts are the same.
+  const auto quoted = [](const std::string& s) { return nlohmann::json(s).dump(); };
+  std::string out;
+  out.reserve(256);
+  out += "{\"data\":";
+  out += data.dump();
+  out += ",\"id\":" + quoted(id);
+  out += ",\"key\":" + quoted(key);
+  out += ",\"occurred_at\":" + quoted(clock::rfc3339(occurred_at_ms));
+  out += ",\"producer\":" + quoted(producer);
+  out += ",\"trace_id\":" + quoted(trace_id);
+  out += ",\"type\":" + quoted(type);
+  out += ",\"version\":" + std::to_string(version);
+  out += '}';
+  return out;
+}
+
 Event Event::from_envelope(const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("envelope: not an object");
   Event e;
@@ -282,10 +322,11 @@ std::string publish(soci::session& s, const std::string& type, const std::string
   e.key = key;
   e.data = std::move(data);
   const std::string stream = stream_of(e.producer);
-  const std::string envelope = e.envelope().dump();
-  s << "INSERT INTO outbox (id, stream, envelope, created_at_ms, sent_at_ms) "
-       "VALUES (:id, :stream, :envelope, :at, NULL)",
-      soci::use(e.id), soci::use(stream), soci::use(envelope), soci::use(e.occurred_at_ms);
+  const std::string envelope = e.envelope_text();
+  db::prepared(s,
+               "INSERT INTO outbox (id, stream, envelope, created_at_ms, sent_at_ms) "
+               "VALUES (:id, :stream, :envelope, :at, NULL)")
+      .run(e.id, stream, envelope, e.occurred_at_ms);
   return e.id;
 }
 
@@ -313,11 +354,11 @@ bool is_refusal(const std::exception& e) {
 
 bool inbox_claim(soci::session& s, const std::string& event_id, const std::string& type) {
   const std::int64_t now = clock::now_ms();
-  soci::statement st = (s.prepare << "INSERT INTO inbox (event_id, type, processed_at_ms) VALUES (:id, :type, :at) "
-                                     "ON CONFLICT (event_id) DO NOTHING",
-                        soci::use(event_id), soci::use(type), soci::use(now));
-  st.execute(true);
-  return st.get_affected_rows() > 0;
+  return db::prepared(s,
+                      "INSERT INTO inbox (event_id, type, processed_at_ms) VALUES (:id, :type, :at) "
+                      "ON CONFLICT (event_id) DO NOTHING")
+             .run(event_id, type, now)
+             .affected_rows() > 0;
 }
 
 // Contract: safe to run anywhere, any number of times; a crash or a Redis error after the XADDs and

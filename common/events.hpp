@@ -40,6 +40,8 @@ struct Event {
   nlohmann::json data = nlohmann::json::object();
 
   nlohmann::json envelope() const;  // {id, type, version, occurred_at, producer, trace_id, key, data}
+  // envelope().dump(), byte for byte, written directly (no copy of data into a second JSON tree).
+  std::string envelope_text() const;
   static Event from_envelope(const nlohmann::json& j);  // throws std::invalid_argument
 };
 
@@ -107,9 +109,10 @@ struct ConsumerOptions {
 
 // Creates the consumer group on every subscribed stream (MKSTREAM, from the beginning).
 void ensure_groups(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
-// Reads up to one batch of new entries (XREADGROUP ... >), applies them in one transaction (a savepoint
-// per event, each with its inbox row), XACKs the applied and the duplicates. A handler that throws leaves its entry
-// pending (retried through reclaim_once). Returns how many entries were read.
+// Reads up to one batch of new entries (XREADGROUP ... >), applies them in one transaction (each event with
+// its inbox row; the batch is first tried whole, and when any event fails it is rolled back and applied
+// again with a savepoint per event), XACKs the applied and the duplicates. A handler that throws leaves its
+// entry pending (retried through reclaim_once). Returns how many entries were read.
 int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
 // Claims entries idle at least claim_idle_ms with XAUTOCLAIM and applies them as consume_once does; a
 // refused entry delivered max_deliveries times or more is copied to "dead:GROUP" (original fields plus

@@ -81,6 +81,10 @@ TEST_CASE("the envelope round-trips and from_envelope refuses malformed ones") {
   e.key = "tsk_1";
   e.data = {{"units", 3}, {"title", "设计"}};
   nlohmann::json j = e.envelope();
+  CHECK(e.envelope_text() == j.dump());  // the outbox writes the text directly
+  e.trace_id = "with \"quotes\" and \\ and \n";
+  CHECK(e.envelope_text() == e.envelope().dump());
+  e.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
   CHECK(j["occurred_at"] == crowd::clock::rfc3339(e.occurred_at_ms));
   CHECK(j["version"] == 1);
   Event back = Event::from_envelope(nlohmann::json::parse(j.dump()));

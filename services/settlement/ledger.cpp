@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <unordered_set>
+
 #include "common/clock.hpp"
 #include "common/db.hpp"
 
@@ -95,26 +97,52 @@ InsufficientFunds::InsufficientFunds(const std::string& acct, std::int64_t amoun
 
 namespace {
 
+// Accounts this session has seen committed, so that transfer() need not open them again: a settlement
+// touches the same escrow three times and the platform accounts every time. Accounts are never deleted, so
+// a committed one stays known. An INSERT that finds the row present proves it committed only when this
+// transaction did not insert it itself (it may still roll back, also to a savepoint): `opened` holds the
+// current transaction's inserts, and is forgotten when the transaction ends (tx_serial changes).
+struct KnownAccounts {
+  static constexpr std::size_t kMax = 200'000;  // bounded memory: start again when full
+  std::unordered_set<std::string> known;
+  std::unordered_set<std::string> opened;
+  std::uint64_t serial = 0;
+};
+
 void open_account(soci::session& s, const std::string& id, long long now) {
+  KnownAccounts& memo = db::session_state<KnownAccounts>(s);
+  const std::uint64_t serial = db::tx_serial(s);
+  if (memo.serial != serial) {
+    memo.opened.clear();
+    memo.serial = serial;
+  }
+  if (memo.known.count(id) != 0) return;
   const std::string kind = *account_kind(id);
   const int negative = may_go_negative(id) ? 1 : 0;
-  s << "INSERT INTO accounts (id, kind, allow_negative, balance_fen, currency, created_at_ms) "
-       "VALUES (:id, :kind, :neg, 0, 'CNY', :now) ON CONFLICT (id) DO NOTHING",
-      soci::use(id), soci::use(kind), soci::use(negative), soci::use(now);
+  const long long inserted =
+      db::prepared(s,
+                   "INSERT INTO accounts (id, kind, allow_negative, balance_fen, currency, created_at_ms) "
+                   "VALUES (:id, :kind, :neg, 0, 'CNY', :now) ON CONFLICT (id) DO NOTHING")
+          .run(id, kind, negative, now)
+          .affected_rows();
+  if (inserted != 0) {
+    memo.opened.insert(id);
+  } else if (memo.opened.count(id) == 0) {
+    if (memo.known.size() >= KnownAccounts::kMax) memo.known.clear();
+    memo.known.insert(id);
+  }
 }
 
 // The id is taken: it must be the same effect, or two different effects were given one id.
 void check_same_effect(soci::session& s, const TransferSpec& t) {
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT debit_account, credit_account, amount_fen FROM transfers WHERE id = :id", soci::use(t.id));
-  for (const auto& r : rows) {
-    if (db::get_str(r, 0) == t.debit_account && db::get_str(r, 1) == t.credit_account &&
-        db::get_i64(r, 2) == t.amount_fen) {
-      return;
-    }
-    throw std::logic_error("transfer id " + t.id + " reused for a different effect");
+  const soci::row* r =
+      db::prepared(s, "SELECT debit_account, credit_account, amount_fen FROM transfers WHERE id = :id").run(t.id).row();
+  if (r == nullptr) throw std::logic_error("transfer " + t.id + " neither inserted nor found");
+  if (db::get_str(*r, 0) == t.debit_account && db::get_str(*r, 1) == t.credit_account &&
+      db::get_i64(*r, 2) == t.amount_fen) {
+    return;
   }
-  throw std::logic_error("transfer " + t.id + " neither inserted nor found");
+  throw std::logic_error("transfer id " + t.id + " reused for a different effect");
 }
 
 }  // namespace
@@ -128,28 +156,31 @@ Applied transfer(soci::session& s, const TransferSpec& t) {
 
   // The insert decides duplicates atomically: on PostgreSQL a concurrent writer of the same id waits for
   // the first one's commit and then sees the conflict.
-  soci::statement ins =
-      (s.prepare << "INSERT INTO transfers (id, debit_account, credit_account, amount_fen, currency, kind, ref, "
-                    "created_at_ms) VALUES (:id, :d, :c, :a, :cur, :k, :r, :now) ON CONFLICT (id) DO NOTHING",
-       soci::use(t.id), soci::use(t.debit_account), soci::use(t.credit_account), soci::use(amount),
-       soci::use(t.currency), soci::use(t.kind), soci::use(t.ref), soci::use(now));
-  ins.execute(true);
-  if (ins.get_affected_rows() == 0) {
+  const long long inserted =
+      db::prepared(s,
+                   "INSERT INTO transfers (id, debit_account, credit_account, amount_fen, currency, kind, ref, "
+                   "created_at_ms) VALUES (:id, :d, :c, :a, :cur, :k, :r, :now) ON CONFLICT (id) DO NOTHING")
+          .run(t.id, t.debit_account, t.credit_account, amount, t.currency, t.kind, t.ref, now)
+          .affected_rows();
+  if (inserted == 0) {
     check_same_effect(s, t);
     return Applied::duplicate;
   }
 
   // The guard against overdraft is this conditional update, not any earlier read.
-  soci::statement debit = (s.prepare << "UPDATE accounts SET balance_fen = balance_fen - :a WHERE id = :id "
-                                        "AND (allow_negative = 1 OR balance_fen >= :b)",
-                           soci::use(amount), soci::use(t.debit_account), soci::use(amount));
-  debit.execute(true);
-  if (debit.get_affected_rows() != 1) throw InsufficientFunds(t.debit_account, t.amount_fen);
+  if (db::prepared(s,
+                   "UPDATE accounts SET balance_fen = balance_fen - :a WHERE id = :id "
+                   "AND (allow_negative = 1 OR balance_fen >= :b)")
+          .run(amount, t.debit_account, amount)
+          .affected_rows() != 1) {
+    throw InsufficientFunds(t.debit_account, t.amount_fen);
+  }
 
-  soci::statement credit = (s.prepare << "UPDATE accounts SET balance_fen = balance_fen + :a WHERE id = :id",
-                            soci::use(amount), soci::use(t.credit_account));
-  credit.execute(true);
-  if (credit.get_affected_rows() != 1) throw std::logic_error("credit account vanished: " + t.credit_account);
+  if (db::prepared(s, "UPDATE accounts SET balance_fen = balance_fen + :a WHERE id = :id")
+          .run(amount, t.credit_account)
+          .affected_rows() != 1) {
+    throw std::logic_error("credit account vanished: " + t.credit_account);
+  }
   return Applied::applied;
 }
 
@@ -166,15 +197,12 @@ Applied transfer(soci::session& s, const std::string& id, const std::string& fro
 }
 
 bool transfer_exists(soci::session& s, const std::string& id) {
-  soci::rowset<soci::row> rows = (s.prepare << "SELECT 1 FROM transfers WHERE id = :id", soci::use(id));
-  return rows.begin() != rows.end();
+  return db::prepared(s, "SELECT 1 FROM transfers WHERE id = :id").run(id).row() != nullptr;
 }
 
 std::int64_t balance_of(soci::session& s, const std::string& account_id) {
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT balance_fen FROM accounts WHERE id = :id", soci::use(account_id));
-  for (const auto& r : rows) return db::get_i64(r, 0);
-  return 0;
+  const soci::row* r = db::prepared(s, "SELECT balance_fen FROM accounts WHERE id = :id").run(account_id).row();
+  return r == nullptr ? 0 : db::get_i64(*r, 0);
 }
 
 std::optional<std::int64_t> checked_mul(std::int64_t a, std::int64_t b) {

@@ -111,6 +111,38 @@ TEST_CASE("transfer: an overdraft fails and the whole transaction rolls back") {
   });
 }
 
+TEST_CASE("transfer: an account opened by a rolled-back savepoint or transaction is opened again") {
+  // transfer() remembers per session the accounts it has seen committed: one that this transaction opened
+  // (and may still roll back) must never be remembered.
+  TestDb t;
+  t.db.tx(
+      [](soci::session& s) { transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 1'000, "deposit", "d"); });
+  t.db.tx([](soci::session& s) {
+    s << "SAVEPOINT sp";
+    transfer(s, "t:1", "ent:ent_1:available", "wkr:w_1:payable", 100, "settlement_net", "r");
+    transfer(s, "t:2", "ent:ent_1:available", "wkr:w_1:payable", 100, "settlement_net", "r");  // found, not known
+    s << "ROLLBACK TO SAVEPOINT sp";
+    s << "RELEASE SAVEPOINT sp";
+    transfer(s, "t:3", "ent:ent_1:available", "wkr:w_1:payable", 100, "settlement_net", "r");
+  });
+  CHECK_THROWS_AS(t.db.tx([](soci::session& s) {
+    transfer(s, "t:4", "ent:ent_1:available", "wkr:w_2:payable", 100, "settlement_net", "r");
+    transfer(s, "t:5", "ent:ent_1:available", "wkr:w_2:payable", 100, "settlement_net", "r");
+    throw std::runtime_error("rolled back");
+  }),
+                  std::runtime_error);
+  t.db.tx([](soci::session& s) {
+    transfer(s, "t:6", "ent:ent_1:available", "wkr:w_2:payable", 100, "settlement_net", "r");
+    transfer(s, "t:7", "ent:ent_1:available", "wkr:w_1:payable", 100, "settlement_net", "r");  // known now
+  });
+  t.db.with([](soci::session& s) {
+    CHECK(balance_of(s, "wkr:w_1:payable") == 200);
+    CHECK(balance_of(s, "wkr:w_2:payable") == 100);
+    CHECK(balance_of(s, "ent:ent_1:available") == 700);
+    CHECK(TestDb::sum_of_balances(s) == 0);
+  });
+}
+
 TEST_CASE("transfer: invalid specs never reach the database") {
   TestDb t;
   CHECK_THROWS_AS(t.db.tx([](soci::session& s) { transfer(s, "x", kClearing, "ent:e:available", 0, "deposit", "r"); }),

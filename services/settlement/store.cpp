@@ -19,15 +19,21 @@ void expect_one_row(soci::statement& st, const std::string& what) {
   st.execute(true);
   if (st.get_affected_rows() != 1) throw std::runtime_error(what);
 }
+void expect_one_row(db::Prepared& st, const std::string& what) {
+  if (st.affected_rows() != 1) throw std::runtime_error(what);
+}
 
 }  // namespace
 
 std::optional<EscrowState> load_escrow(soci::session& s, const std::string& task_id) {
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT task_id, enterprise_id, category, status, pay_per_unit_fen, units_total, units_settled, "
-                    "units_released, held_fen, settled_fen, released_fen FROM escrows WHERE task_id = :t",
-       soci::use(task_id));
-  for (const auto& r : rows) {
+  const soci::row* found =
+      db::prepared(s,
+                   "SELECT task_id, enterprise_id, category, status, pay_per_unit_fen, units_total, units_settled, "
+                   "units_released, held_fen, settled_fen, released_fen FROM escrows WHERE task_id = :t")
+          .run(task_id)
+          .row();
+  if (found != nullptr) {
+    const soci::row& r = *found;
     EscrowState e;
     e.task_id = get_str(r, 0);
     e.enterprise_id = get_str(r, 1);
@@ -62,12 +68,13 @@ void save_hold_outcome(soci::session& s, const HoldRequest& h, const std::string
     expect_one_row(st, "escrow of " + h.task_id + " is not in state rejected");
     return;
   }
-  s << "INSERT INTO escrows (task_id, enterprise_id, account_id, category, title, pay_per_unit_fen, units_total, "
-       "held_fen, status, hold_transfer_id, created_at_ms, updated_at_ms) "
-       "VALUES (:t, :e, :a, :c, :ti, :p, :u, :h, :st, :tr, :now, :now2)",
-      soci::use(h.task_id), soci::use(h.enterprise_id), soci::use(account), soci::use(h.category), soci::use(h.title),
-      soci::use(pay), soci::use(units), soci::use(held), soci::use(status), soci::use(hold_transfer_id, transfer_ind),
-      soci::use(now), soci::use(now);
+  const std::optional<std::string> transfer =
+      hold_transfer_id.empty() ? std::nullopt : std::optional<std::string>(hold_transfer_id);
+  db::prepared(s,
+               "INSERT INTO escrows (task_id, enterprise_id, account_id, category, title, pay_per_unit_fen, "
+               "units_total, held_fen, status, hold_transfer_id, created_at_ms, updated_at_ms) "
+               "VALUES (:t, :e, :a, :c, :ti, :p, :u, :h, :st, :tr, :now, :now2)")
+      .run(h.task_id, h.enterprise_id, account, h.category, h.title, pay, units, held, status, transfer, now, now);
 }
 
 void add_released(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t amount_fen,
@@ -77,12 +84,11 @@ void add_released(soci::session& s, const EscrowState& before, std::int64_t unit
   after.released_fen += amount_fen;
   const long long u = units, a = amount_fen, now = clock::now_ms(), before_units = before.units_released;
   const std::string status = status_after(after);
-  soci::statement st =
-      (s.prepare << "UPDATE escrows SET units_released = units_released + :u, released_fen = released_fen + :a, "
-                    "status = :st, release_transfer_id = :tr, updated_at_ms = :now "
-                    "WHERE task_id = :t AND units_released = :b",
-       soci::use(u), soci::use(a), soci::use(status), soci::use(transfer_id), soci::use(now), soci::use(before.task_id),
-       soci::use(before_units));
+  auto& st = db::prepared(s,
+                          "UPDATE escrows SET units_released = units_released + :u, released_fen = released_fen + :a, "
+                          "status = :st, release_transfer_id = :tr, updated_at_ms = :now "
+                          "WHERE task_id = :t AND units_released = :b")
+                 .run(u, a, status, transfer_id, now, before.task_id, before_units);
   expect_one_row(st, "escrow of " + before.task_id + " changed concurrently (release)");
 }
 
@@ -92,11 +98,10 @@ void add_settled(soci::session& s, const EscrowState& before, std::int64_t units
   after.settled_fen += amount_fen;
   const long long u = units, a = amount_fen, now = clock::now_ms(), before_units = before.units_settled;
   const std::string status = status_after(after);
-  soci::statement st =
-      (s.prepare << "UPDATE escrows SET units_settled = units_settled + :u, settled_fen = settled_fen + :a, "
-                    "status = :st, updated_at_ms = :now WHERE task_id = :t AND units_settled = :b",
-       soci::use(u), soci::use(a), soci::use(status), soci::use(now), soci::use(before.task_id),
-       soci::use(before_units));
+  auto& st = db::prepared(s,
+                          "UPDATE escrows SET units_settled = units_settled + :u, settled_fen = settled_fen + :a, "
+                          "status = :st, updated_at_ms = :now WHERE task_id = :t AND units_settled = :b")
+                 .run(u, a, status, now, before.task_id, before_units);
   expect_one_row(st, "escrow of " + before.task_id + " changed concurrently (settle)");
 }
 
@@ -135,9 +140,9 @@ SettlementRecord settlement_of(const soci::row& r) {
 }
 
 std::optional<SettlementRecord> first_settlement(soci::session& s, const std::string& where, const std::string& v) {
-  soci::rowset<soci::row> rows = (s.prepare << std::string(kSettlementColumns) + where, soci::use(v));
-  for (const auto& r : rows) return settlement_of(r);
-  return std::nullopt;
+  const soci::row* r = db::prepared(s, std::string(kSettlementColumns) + where).run(v).row();
+  if (r == nullptr) return std::nullopt;
+  return settlement_of(*r);
 }
 
 }  // namespace
@@ -180,14 +185,13 @@ std::vector<SettlementRecord> settlements_of_worker(soci::session& s, const std:
 void insert_settlement(soci::session& s, const SettlementRecord& r) {
   const long long units = r.units, amount = r.split.amount_fen, fee = r.split.fee_fen, gross = r.split.worker_gross_fen,
                   iit = r.split.iit_fen, net = r.split.net_fen, accepted = r.accepted_at_ms, settled = r.settled_at_ms;
-  s << "INSERT INTO settlements (id, assignment_id, submission_id, task_id, enterprise_id, worker_id, category, "
-       "title, units, amount_fen, fee_fen, worker_gross_fen, iit_fen, net_fen, currency, tax_year, tax_month, "
-       "computation, accepted_at_ms, settled_at_ms) VALUES (:id, :asg, :sub, :t, :e, :w, :c, :ti, :u, :a, :f, :g, "
-       ":i, :n, :cur, :y, :m, :comp, :acc, :set)",
-      soci::use(r.id), soci::use(r.assignment_id), soci::use(r.submission_id), soci::use(r.task_id),
-      soci::use(r.enterprise_id), soci::use(r.worker_id), soci::use(r.category), soci::use(r.title), soci::use(units),
-      soci::use(amount), soci::use(fee), soci::use(gross), soci::use(iit), soci::use(net), soci::use(r.currency),
-      soci::use(r.tax_year), soci::use(r.tax_month), soci::use(r.computation), soci::use(accepted), soci::use(settled);
+  db::prepared(s,
+               "INSERT INTO settlements (id, assignment_id, submission_id, task_id, enterprise_id, worker_id, "
+               "category, title, units, amount_fen, fee_fen, worker_gross_fen, iit_fen, net_fen, currency, tax_year, "
+               "tax_month, computation, accepted_at_ms, settled_at_ms) VALUES (:id, :asg, :sub, :t, :e, :w, :c, :ti, "
+               ":u, :a, :f, :g, :i, :n, :cur, :y, :m, :comp, :acc, :set)")
+      .run(r.id, r.assignment_id, r.submission_id, r.task_id, r.enterprise_id, r.worker_id, r.category, r.title, units,
+           amount, fee, gross, iit, net, r.currency, r.tax_year, r.tax_month, r.computation, accepted, settled);
 }
 
 std::string escrow_title(soci::session& s, const std::string& task_id) {
@@ -279,11 +283,14 @@ void add_ruled(soci::session& s, const EscrowState& before, std::int64_t units, 
 }
 
 std::optional<IitYearRow> load_iit_year(soci::session& s, const std::string& worker_id, int year) {
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT year, cum_income_fen, cum_withheld_fen, consecutive_months, last_month FROM iit_years "
-                    "WHERE worker_id = :w AND year = :y",
-       soci::use(worker_id), soci::use(year));
-  for (const auto& r : rows) {
+  const soci::row* found =
+      db::prepared(s,
+                   "SELECT year, cum_income_fen, cum_withheld_fen, consecutive_months, last_month FROM iit_years "
+                   "WHERE worker_id = :w AND year = :y")
+          .run(worker_id, year)
+          .row();
+  if (found != nullptr) {
+    const soci::row& r = *found;
     IitYearRow y;
     y.year = static_cast<int>(get_i64(r, 0));
     y.cum_income_fen = get_i64(r, 1);
@@ -319,20 +326,19 @@ void save_iit_year(soci::session& s, const std::string& worker_id, const std::op
                    const IitYearRow& after) {
   const long long income = after.cum_income_fen, withheld = after.cum_withheld_fen, now = clock::now_ms();
   if (!before) {
-    s << "INSERT INTO iit_years (worker_id, year, cum_income_fen, cum_withheld_fen, consecutive_months, last_month, "
-         "updated_at_ms) VALUES (:w, :y, :i, :wh, :c, :m, :now)",
-        soci::use(worker_id), soci::use(after.year), soci::use(income), soci::use(withheld),
-        soci::use(after.consecutive_months), soci::use(after.last_month), soci::use(now);
+    db::prepared(s,
+                 "INSERT INTO iit_years (worker_id, year, cum_income_fen, cum_withheld_fen, consecutive_months, "
+                 "last_month, updated_at_ms) VALUES (:w, :y, :i, :wh, :c, :m, :now)")
+        .run(worker_id, after.year, income, withheld, after.consecutive_months, after.last_month, now);
     return;
   }
   const long long before_income = before->cum_income_fen, before_withheld = before->cum_withheld_fen;
-  soci::statement st =
-      (s.prepare << "UPDATE iit_years SET cum_income_fen = :i, cum_withheld_fen = :wh, consecutive_months = :c, "
-                    "last_month = :m, updated_at_ms = :now WHERE worker_id = :w AND year = :y "
-                    "AND cum_income_fen = :bi AND cum_withheld_fen = :bw",
-       soci::use(income), soci::use(withheld), soci::use(after.consecutive_months), soci::use(after.last_month),
-       soci::use(now), soci::use(worker_id), soci::use(after.year), soci::use(before_income),
-       soci::use(before_withheld));
+  auto& st = db::prepared(s,
+                          "UPDATE iit_years SET cum_income_fen = :i, cum_withheld_fen = :wh, consecutive_months = :c, "
+                          "last_month = :m, updated_at_ms = :now WHERE worker_id = :w AND year = :y "
+                          "AND cum_income_fen = :bi AND cum_withheld_fen = :bw")
+                 .run(income, withheld, after.consecutive_months, after.last_month, now, worker_id, after.year,
+                      before_income, before_withheld);
   expect_one_row(st, "IIT year of a worker changed concurrently");
 }
 
