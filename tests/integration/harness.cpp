@@ -337,7 +337,7 @@ void Platform::check_ledger_at_end() {
         return check.status == 200 && check.json_body().value("ok", false);
       },
       std::chrono::seconds(5));
-  const bool ok = check.json_body().value("ok", false);
+  [[maybe_unused]] const bool ok = check.json_body().value("ok", false);
   const std::string message = "ledger check after the test: " + check.body;
   CHECK_MESSAGE(ok, message);
 }
