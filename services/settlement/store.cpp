@@ -207,61 +207,54 @@ void mark_settlement_ruling(soci::session& s, const std::string& settlement_id, 
 }
 
 std::optional<Reservation> load_reservation(soci::session& s, const std::string& assignment_id) {
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT assignment_id, task_id, enterprise_id, worker_id, units, amount_fen, status, ended_by, "
-                    "moved_money, settlement_id, dispute_id, refund_fen FROM reservations WHERE assignment_id = :a",
-       soci::use(assignment_id));
-  for (const auto& r : rows) {
-    Reservation x;
-    x.assignment_id = get_str(r, 0);
-    x.task_id = get_str(r, 1);
-    x.enterprise_id = get_str(r, 2);
-    x.worker_id = get_str(r, 3);
-    x.units = get_i64(r, 4);
-    x.amount_fen = get_i64(r, 5);
-    x.status = get_str(r, 6);
-    x.ended_by = db::get_opt_str(r, 7).value_or("");
-    x.moved_money = get_i64(r, 8) != 0;
-    x.settlement_id = db::get_opt_str(r, 9).value_or("");
-    x.dispute_id = db::get_opt_str(r, 10).value_or("");
-    x.refund_fen = get_i64(r, 11);
-    return x;
-  }
-  return std::nullopt;
+  const soci::row* found =
+      db::prepared(s,
+                   "SELECT assignment_id, task_id, enterprise_id, worker_id, units, amount_fen, status, ended_by, "
+                   "moved_money, settlement_id, dispute_id, refund_fen FROM reservations WHERE assignment_id = :a")
+          .run(assignment_id)
+          .row();
+  if (found == nullptr) return std::nullopt;
+  const soci::row& r = *found;
+  Reservation x;
+  x.assignment_id = get_str(r, 0);
+  x.task_id = get_str(r, 1);
+  x.enterprise_id = get_str(r, 2);
+  x.worker_id = get_str(r, 3);
+  x.units = get_i64(r, 4);
+  x.amount_fen = get_i64(r, 5);
+  x.status = get_str(r, 6);
+  x.ended_by = db::get_opt_str(r, 7).value_or("");
+  x.moved_money = get_i64(r, 8) != 0;
+  x.settlement_id = db::get_opt_str(r, 9).value_or("");
+  x.dispute_id = db::get_opt_str(r, 10).value_or("");
+  x.refund_fen = get_i64(r, 11);
+  return x;
 }
 
 namespace {
 
-soci::indicator null_if_empty(const std::string& v) {
-  return v.empty() ? soci::i_null : soci::i_ok;
+std::optional<std::string> null_if_empty(const std::string& v) {
+  return v.empty() ? std::nullopt : std::optional<std::string>(v);
 }
 
 }  // namespace
 
 void insert_reservation(soci::session& s, const Reservation& r) {
-  const long long units = r.units, amount = r.amount_fen, refund = r.refund_fen, now = clock::now_ms();
-  const int moved = r.moved_money ? 1 : 0;
-  const std::string account = assignment_reserved(r.assignment_id);
-  soci::indicator end_ind = null_if_empty(r.ended_by), stl_ind = null_if_empty(r.settlement_id),
-                  dsp_ind = null_if_empty(r.dispute_id);
-  s << "INSERT INTO reservations (assignment_id, task_id, enterprise_id, worker_id, account_id, units, amount_fen, "
-       "status, ended_by, moved_money, settlement_id, dispute_id, refund_fen, created_at_ms, updated_at_ms) "
-       "VALUES (:a, :t, :e, :w, :acc, :u, :amt, :st, :end, :mv, :stl, :d, :rf, :now, :now2)",
-      soci::use(r.assignment_id), soci::use(r.task_id), soci::use(r.enterprise_id), soci::use(r.worker_id),
-      soci::use(account), soci::use(units), soci::use(amount), soci::use(r.status), soci::use(r.ended_by, end_ind),
-      soci::use(moved), soci::use(r.settlement_id, stl_ind), soci::use(r.dispute_id, dsp_ind), soci::use(refund),
-      soci::use(now), soci::use(now);
+  db::prepared(s,
+               "INSERT INTO reservations (assignment_id, task_id, enterprise_id, worker_id, account_id, units, "
+               "amount_fen, status, ended_by, moved_money, settlement_id, dispute_id, refund_fen, created_at_ms, "
+               "updated_at_ms) VALUES (:a, :t, :e, :w, :acc, :u, :amt, :st, :end, :mv, :stl, :d, :rf, :now, :now2)")
+      .run(r.assignment_id, r.task_id, r.enterprise_id, r.worker_id, assignment_reserved(r.assignment_id), r.units,
+           r.amount_fen, r.status, null_if_empty(r.ended_by), r.moved_money ? 1 : 0, null_if_empty(r.settlement_id),
+           null_if_empty(r.dispute_id), r.refund_fen, clock::now_ms(), clock::now_ms());
 }
 
 void end_reservation(soci::session& s, const Reservation& after) {
-  const long long refund = after.refund_fen, now = clock::now_ms();
-  soci::indicator end_ind = null_if_empty(after.ended_by), stl_ind = null_if_empty(after.settlement_id),
-                  dsp_ind = null_if_empty(after.dispute_id);
-  soci::statement st =
-      (s.prepare << "UPDATE reservations SET status = :st, ended_by = :end, settlement_id = :stl, dispute_id = :d, "
-                    "refund_fen = :rf, updated_at_ms = :now WHERE assignment_id = :a AND status = 'reserved'",
-       soci::use(after.status), soci::use(after.ended_by, end_ind), soci::use(after.settlement_id, stl_ind),
-       soci::use(after.dispute_id, dsp_ind), soci::use(refund), soci::use(now), soci::use(after.assignment_id));
+  auto& st = db::prepared(s,
+                          "UPDATE reservations SET status = :st, ended_by = :end, settlement_id = :stl, dispute_id = "
+                          ":d, refund_fen = :rf, updated_at_ms = :now WHERE assignment_id = :a AND status = 'reserved'")
+                 .run(after.status, null_if_empty(after.ended_by), null_if_empty(after.settlement_id),
+                      null_if_empty(after.dispute_id), after.refund_fen, clock::now_ms(), after.assignment_id);
   expect_one_row(st, "reservation of " + after.assignment_id + " is no longer reserved");
 }
 
