@@ -153,7 +153,7 @@ CheckResult pending_payouts(const LedgerSnapshot& snap) {
 }  // namespace
 
 std::vector<CheckResult> check_ledger(const LedgerSnapshot& snap) {
-  return {sum_zero(snap),     well_formed(snap),       match_transfers(snap), no_negative(snap),
+  return {sum_zero(snap),     well_formed(snap),       match_transfers(snap),   no_negative(snap),
           escrow_match(snap), settlement_splits(snap), reservations_hold(snap), pending_payouts(snap)};
 }
 
