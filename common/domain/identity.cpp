@@ -167,6 +167,11 @@ std::string mask_phone(std::string_view phone) {
   return mask_keep(phone, 3, 4);
 }
 
+std::string mask_account_number(std::string_view digits) {
+  if (digits.size() <= 4) return std::string(digits.size(), '*');
+  return std::string(digits.size() - 4, '*') + std::string(digits.substr(digits.size() - 4));
+}
+
 std::string mask_name(std::string_view utf8) {
   const auto chars = utf8_chars(utf8);
   if (chars.empty()) return {};

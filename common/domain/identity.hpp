@@ -37,9 +37,10 @@ struct CreditCodeCheck {
 CreditCodeCheck check_credit_code(std::string_view raw);
 
 // Masks for display. They count UTF-8 characters, so a malformed value never cuts a character in two.
-std::string mask_id_number(std::string_view id);  // first 3 and last 4 visible: "110***********002X"
-std::string mask_phone(std::string_view phone);   // first 3 and last 4 visible: "138****5678"
-std::string mask_name(std::string_view utf8);     // first character visible: "张**"
+std::string mask_id_number(std::string_view id);           // first 3 and last 4 visible: "110***********002X"
+std::string mask_phone(std::string_view phone);            // first 3 and last 4 visible: "138****5678"
+std::string mask_name(std::string_view utf8);              // first character visible: "张**"
+std::string mask_account_number(std::string_view digits);  // last 4 visible: "***************3445"
 
 // A mainland mobile number: 11 ASCII digits starting 13..19.
 bool valid_cn_mobile(std::string_view phone);

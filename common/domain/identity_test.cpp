@@ -124,6 +124,8 @@ TEST_CASE("masks") {
   CHECK(mask_name("李") == "李");
   CHECK(mask_name("Alice") == "A****");
   CHECK(mask_name("") == "");
+  CHECK(mask_account_number("6222020200112233445") == "***************3445");
+  CHECK(mask_account_number("1234") == "****");
 }
 
 TEST_CASE("mainland mobile numbers") {

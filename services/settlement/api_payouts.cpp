@@ -5,6 +5,7 @@
 #include "common/clock.hpp"
 #include "common/crash.hpp"
 #include "common/crypto.hpp"
+#include "common/domain/identity.hpp"
 #include "common/idempotency.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
@@ -13,6 +14,7 @@
 #include "services/settlement/api.hpp"
 #include "services/settlement/ledger.hpp"
 #include "services/settlement/payouts.hpp"
+#include "services/settlement/reconcile.hpp"
 
 namespace crowd::settlement {
 
@@ -131,24 +133,6 @@ json payout_account_json(soci::session& s, const std::string& worker_id) {
   throw http::not_found("payout account");
 }
 
-std::string mask_tail(const std::string& s, std::size_t keep) {
-  if (s.size() <= keep) return std::string(s.size(), '*');
-  return std::string(s.size() - keep, '*') + s.substr(s.size() - keep);
-}
-
-std::string mask_name(const std::string& utf8) {
-  // The first character (UTF-8 sequence) and a star: "张*".
-  std::size_t n = 1;
-  const auto c = static_cast<unsigned char>(utf8[0]);
-  if (c >= 0xF0)
-    n = 4;
-  else if (c >= 0xE0)
-    n = 3;
-  else if (c >= 0xC0)
-    n = 2;
-  return utf8.substr(0, std::min(n, utf8.size())) + "*";
-}
-
 }  // namespace
 
 void add_payout_routes(http::Router& router, db::Database& db, Provider* provider, const PayoutSettings& st,
@@ -189,7 +173,7 @@ void add_payout_routes(http::Router& router, db::Database& db, Provider* provide
       throw http::Problem(503, "not-configured", "Payout accounts are not configured", "CROWD_PII_KEY is not set");
     }
     const std::string sealed = crypto::seal(st.payee_key, account_no);
-    const std::string masked = mask_tail(account_no, 4), holder_masked = mask_name(holder);
+    const std::string masked = domain::mask_account_number(account_no), holder_masked = domain::mask_name(holder);
     return db.tx([&](soci::session& s) {
       const long long now = clock::now_ms();
       // A new account clears a block left by a returned payout.
@@ -257,13 +241,11 @@ void add_payout_routes(http::Router& router, db::Database& db, Provider* provide
   router.get("/v1/payouts", [&db](http::Request& r) {
     const auto& who = http::require_role(r, {Role::worker, Role::enterprise});
     return db.with([&](soci::session& s) {
+      PayoutQuery q;
+      q.party_id = who.party_id;
+      q.newest_first = true;
       json items = json::array();
-      soci::rowset<soci::row> rows =
-          (s.prepare << "SELECT id FROM payouts WHERE party_id = :p ORDER BY created_at_ms DESC, id DESC LIMIT 100",
-           soci::use(who.party_id));
-      std::vector<std::string> ids;
-      for (const auto& row : rows) ids.push_back(db::get_str(row, 0));
-      for (const auto& id : ids) items.push_back(payout_json(*find_payout(s, id)));
+      for (const auto& p : list_payouts(s, q)) items.push_back(payout_json(p));
       return http::Response::json_of(200, {{"items", items}});
     });
   });
@@ -299,12 +281,11 @@ void add_payout_routes(http::Router& router, db::Database& db, Provider* provide
     http::require_role(r, {Role::operator_});
     const std::string status = r.query_param("status").value_or("parked");
     return db.with([&](soci::session& s) {
+      PayoutQuery q;
+      q.status = status;
+      q.limit = 200;
       json items = json::array();
-      std::vector<std::string> ids;
-      soci::rowset<soci::row> rows =
-          (s.prepare << "SELECT id FROM payouts WHERE status = :s ORDER BY created_at_ms LIMIT 200", soci::use(status));
-      for (const auto& row : rows) ids.push_back(db::get_str(row, 0));
-      for (const auto& id : ids) items.push_back(payout_json(*find_payout(s, id)));
+      for (const auto& p : list_payouts(s, q)) items.push_back(payout_json(p));
       return http::Response::json_of(200, {{"items", items}});
     });
   });

@@ -637,12 +637,22 @@ void on_dispute_resolved(soci::session& s, const events::Event& e) {
                   e.trace_id);
 }
 
+void on_invoice_issued(soci::session& s, const events::Event& e) {
+  const std::string id = str_of(e, "invoice_id"), number = str_of(e, "number"), ent = str_of(e, "enterprise_id"),
+                    stl = str_of(e, "settlement_id");
+  const long long total = int_of(e, "total_fen"), at = e.occurred_at_ms;
+  s << "INSERT INTO invoices_seen (invoice_id, number, enterprise_id, settlement_id, total_fen, issued_at_ms) "
+       "VALUES (:i, :n, :e, :s, :t, :a) ON CONFLICT (invoice_id) DO NOTHING",
+      soci::use(id), soci::use(number), soci::use(ent), soci::use(stl), soci::use(total), soci::use(at);
+}
+
 void subscribe(events::Subscriptions& subs) {
   subs.on("tasks", "task.created", on_task_created);
   subs.on("matching", "task.units_released", on_units_released);
   subs.on("matching", "offer.created", on_offer_created);
   subs.on("tasks", "task.cancelled", on_task_cancelled);
   subs.on("delivery", "delivery.accepted", on_delivery_accepted);
+  subs.on("invoicing", "invoice.issued", on_invoice_issued);  // for the enterprises' statements
   subs.on("matching", "assignment.created", on_assignment_created);
   subs.on("delivery", "delivery.rejected", on_delivery_rejected);
   subs.on("delivery", "assignment.expired", on_assignment_expired);

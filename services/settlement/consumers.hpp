@@ -22,6 +22,8 @@ void on_units_released(soci::session& s, const events::Event& e);
 void on_task_cancelled(soci::session& s, const events::Event& e);
 void on_delivery_accepted(soci::session& s, const events::Event& e);
 void on_offer_created(soci::session& s, const events::Event& e);
+// invoice.issued (invoicing) → the invoice, kept for the enterprise's statement (once per invoice id).
+void on_invoice_issued(soci::session& s, const events::Event& e);
 // Two-phase escrow per assignment and split rulings (consumers.cpp, 003_escrow_reservations.sql).
 void on_assignment_created(soci::session& s, const events::Event& e);
 void on_delivery_rejected(soci::session& s, const events::Event& e);
@@ -29,7 +31,8 @@ void on_assignment_expired(soci::session& s, const events::Event& e);
 void on_dispute_resolved(soci::session& s, const events::Event& e);
 
 // tasks: task.created, task.cancelled; matching: task.units_released, offer.created, assignment.created;
-// delivery: delivery.accepted, delivery.rejected, assignment.expired; disputes: dispute.resolved.
+// delivery: delivery.accepted, delivery.rejected, assignment.expired; disputes: dispute.resolved;
+// invoicing: invoice.issued.
 void subscribe(events::Subscriptions& subs);
 
 }  // namespace crowd::settlement

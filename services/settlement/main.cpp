@@ -7,7 +7,7 @@
 #include "services/settlement/api.hpp"
 #include "services/settlement/consumers.hpp"
 #include "services/settlement/payouts.hpp"
-#include "services/settlement/statements.hpp"
+#include "services/settlement/reconcile.hpp"
 
 int main() {
   using namespace crowd::settlement;
@@ -25,7 +25,6 @@ int main() {
   add_payout_routes(svc.router(), svc.db(), provider.get(), payout_settings,
                     provider ? provider_settings.secret : std::string());
   subscribe(svc.events());
-  svc.events().on("invoicing", "invoice.issued", on_invoice_issued);  // for the enterprises' statements
   if (provider) {
     svc.every("payouts", std::chrono::milliseconds(250), [&] { run_payouts(svc.db(), *provider, payout_settings); });
     svc.every("auto-payouts", std::chrono::milliseconds(1000), [&] { run_auto_payouts(svc.db(), payout_settings); });

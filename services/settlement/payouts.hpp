@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -56,6 +57,17 @@ struct PayoutRow {
 };
 nlohmann::json payout_json(const PayoutRow& p);
 std::optional<PayoutRow> find_payout(soci::session& s, const std::string& id);
+// Payouts of a party and/or in a status (empty: any), created in [from_ms, to_ms), oldest first unless
+// newest_first, at most limit.
+struct PayoutQuery {
+  std::string party_id;
+  std::string status;
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = std::numeric_limits<std::int64_t>::max();
+  bool newest_first = false;
+  int limit = 100;
+};
+std::vector<PayoutRow> list_payouts(soci::session& s, const PayoutQuery& q);
 
 // The accounts a payout moves money between.
 std::string payout_source(const PayoutRow& p);
@@ -86,9 +98,5 @@ std::string apply_notification(soci::session& s, const nlohmann::json& body, con
 // is not parked, 503 when the provider cannot be asked).
 PayoutRow resolve_parked(db::Database& db, Provider& provider, const std::string& payout_id, const std::string& outcome,
                          const std::string& operator_id, const std::string& note, const PayoutSettings& settings);
-
-// The daily reconciliation of one CST day: the provider's statement against our records. Stores and
-// returns {day, lines, matched, mismatches[]}; nullopt when the statement could not be fetched.
-std::optional<nlohmann::json> reconcile_day(db::Database& db, Provider& provider, const std::string& day);
 
 }  // namespace crowd::settlement

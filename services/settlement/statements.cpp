@@ -85,32 +85,14 @@ json worker_period_summary(soci::session& s, const std::string& w, const Period&
   const std::string pending = worker_payout_pending(w);
   out["paid_out"] = money(sum_transfers(s, "payout_sent", "debit_account", pending, p));
   out["returned"] = money(sum_transfers(s, "payout_returned", "credit_account", worker_payable(w), p));
+  PayoutQuery q;
+  q.party_id = w;
+  q.from_ms = p.start_ms;
+  q.to_ms = p.end_ms;
+  q.limit = 1000;
   json payouts = json::array();
-  std::vector<std::string> ids;
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT id FROM payouts WHERE party_id = :w AND created_at_ms >= :f AND created_at_ms < :t "
-                    "ORDER BY created_at_ms, id",
-       soci::use(w), soci::use(from), soci::use(to));
-  for (const auto& r : rows) ids.push_back(db::get_str(r, 0));
-  for (const auto& id : ids) payouts.push_back(payout_json(*find_payout(s, id)));
+  for (const auto& row : list_payouts(s, q)) payouts.push_back(payout_json(row));
   return {{"summary", out}, {"payouts", payouts}};
-}
-
-void on_invoice_issued(soci::session& s, const events::Event& e) {
-  const auto str = [&](const char* k) {
-    if (!e.data.contains(k) || !e.data[k].is_string())
-      throw events::Refusal(e.type + ": data." + k + " must be a string");
-    return e.data[k].get<std::string>();
-  };
-  if (!e.data.contains("total_fen") || !e.data["total_fen"].is_number_integer()) {
-    throw events::Refusal(e.type + ": data.total_fen must be an integer");
-  }
-  const std::string id = str("invoice_id"), number = str("number"), ent = str("enterprise_id"),
-                    stl = str("settlement_id");
-  const long long total = e.data["total_fen"].get<std::int64_t>(), at = e.occurred_at_ms;
-  s << "INSERT INTO invoices_seen (invoice_id, number, enterprise_id, settlement_id, total_fen, issued_at_ms) "
-       "VALUES (:i, :n, :e, :s, :t, :a) ON CONFLICT (invoice_id) DO NOTHING",
-      soci::use(id), soci::use(number), soci::use(ent), soci::use(stl), soci::use(total), soci::use(at);
 }
 
 }  // namespace crowd::settlement

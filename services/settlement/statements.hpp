@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "common/events.hpp"
 #include "services/settlement/rules.hpp"
 
 namespace soci {
@@ -18,8 +17,5 @@ namespace crowd::settlement {
 
 nlohmann::json enterprise_period_summary(soci::session& s, const std::string& enterprise_id, const Period& p);
 nlohmann::json worker_period_summary(soci::session& s, const std::string& worker_id, const Period& p);
-
-// invoice.issued (invoicing) → the invoice, kept for the enterprise's statement (once per invoice id).
-void on_invoice_issued(soci::session& s, const events::Event& e);
 
 }  // namespace crowd::settlement
