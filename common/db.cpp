@@ -5,6 +5,7 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -300,6 +301,7 @@ soci::session& Database::Lease::session() {
 
 void Database::begin(soci::session& s) {
   cache_of(s).next_tx_serial();
+  cache_of(s).set_in_tx(true);
   // IMMEDIATE takes the write lock up front: a deferred transaction that later writes can fail with
   // SQLITE_BUSY without waiting, while IMMEDIATE queues on the busy timeout.
   s << (backend_ == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
@@ -315,13 +317,17 @@ void Database::begin_read(soci::session& s) {
 }
 
 void Database::commit(soci::session& s) {
+  flush_deferred(s);  // a failure here is followed by a ROLLBACK, which drops the rest
   cache_of(s).next_tx_serial();  // before: a COMMIT that fails is followed by a ROLLBACK anyway
+  cache_of(s).set_in_tx(false);
   s << "COMMIT";
 }
 
 void Database::rollback(soci::session& s) noexcept {
+  drop_deferred(s);
   try {
     cache_of(s).next_tx_serial();
+    cache_of(s).set_in_tx(false);
     s << "ROLLBACK";
   } catch (...) {
     // Nothing to undo when the transaction already ended (e.g. the connection dropped).
@@ -505,6 +511,39 @@ StatementCache& cache_of(soci::session& s) {
   last_cache = it->second;
   last_version = g_registry_version.load(std::memory_order_acquire);
   return *it->second;
+}
+
+bool defer(soci::session& s, DeferredWrites& w) {
+  StatementCache& cache = cache_of(s);
+  if (!cache.in_tx()) return false;
+  auto& list = cache.deferred();
+  if (std::find(list.begin(), list.end(), &w) == list.end()) list.push_back(&w);
+  return true;
+}
+
+void flush_deferred(soci::session& s) {
+  auto& list = cache_of(s).deferred();
+  // Taken out first: a flush that throws leaves nothing registered (the caller's rollback drops the rest).
+  std::vector<DeferredWrites*> pending;
+  pending.swap(list);
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    try {
+      pending[i]->flush(s);
+    } catch (...) {
+      for (std::size_t j = i; j < pending.size(); ++j) pending[j]->drop();
+      throw;
+    }
+  }
+}
+
+void drop_deferred(soci::session& s) noexcept {
+  try {
+    auto& list = cache_of(s).deferred();
+    for (DeferredWrites* w : list) w->drop();
+    list.clear();
+  } catch (...) {
+    // cache_of throws only for a session no Database owns, which never registered anything.
+  }
 }
 
 Prepared& prepared(soci::session& s, const std::string& sql) {

@@ -215,6 +215,15 @@ Prepared& prepared(soci::session& s, const std::string& sql);
 // no hashing of the text on every call (the text is still compared, so any const char* is safe).
 Prepared& prepared(soci::session& s, const char* sql);
 
+// Writes that a transaction defers to its end: the totals of many updates of one hot row (the platform's
+// fee account, credited by every settlement) become one update per transaction. See defer().
+class DeferredWrites {
+ public:
+  virtual ~DeferredWrites() = default;
+  virtual void flush(soci::session& s) = 0;  // writes what was deferred, then holds nothing
+  virtual void drop() noexcept = 0;          // forgets it: the writes it stood for were rolled back
+};
+
 // The statements of one session by SQL text, and what other layers keep per session (session_state).
 class StatementCache {
  public:
@@ -223,7 +232,11 @@ class StatementCache {
   std::shared_ptr<void>& state(std::type_index type) { return state_[type]; }
   std::uint64_t tx_serial() const { return tx_serial_; }
   void next_tx_serial() { ++tx_serial_; }
+  void set_in_tx(bool in_tx) { in_tx_ = in_tx; }
+  bool in_tx() const { return in_tx_; }
+  std::vector<DeferredWrites*>& deferred() { return deferred_; }
   void clear() {
+    deferred_.clear();
     by_address_.clear();
     statements_.clear();
     state_.clear();
@@ -234,6 +247,8 @@ class StatementCache {
   std::unordered_map<const char*, std::pair<const std::string*, Prepared*>> by_address_;
   std::unordered_map<std::type_index, std::shared_ptr<void>> state_;
   std::uint64_t tx_serial_ = 0;
+  bool in_tx_ = false;                       // between the Database's BEGIN and COMMIT/ROLLBACK
+  std::vector<DeferredWrites*> deferred_;  // registered in this transaction (defer), in order
 };
 
 // The cache of a session that a Database owns (std::logic_error for any other session).
@@ -253,6 +268,15 @@ T& session_state(soci::session& s) {
 inline std::uint64_t tx_serial(soci::session& s) {
   return cache_of(s).tx_serial();
 }
+
+// Registers `w` (kept by the caller, usually session_state) to be flushed just before the COMMIT of the
+// transaction open on this session, or dropped if it rolls back; registering it again in the same
+// transaction does nothing. Returns false when no Database transaction is open (tx()): the caller must
+// write now. A caller that rolls back to a savepoint must drop_deferred first, and flush_deferred before
+// releasing one, so that the deferred writes of one savepoint never outlive it (the event kit does).
+bool defer(soci::session& s, DeferredWrites& w);
+void flush_deferred(soci::session& s);
+void drop_deferred(soci::session& s) noexcept;
 
 // Typed reads of a soci::row that do not depend on how the backend declared the column
 // (SQLite reports COUNT(*) and expressions differently from PostgreSQL). On PostgreSQL SUM(BIGINT) is NUMERIC

@@ -170,6 +170,7 @@ void apply_batch(db::Database& db, const Subscriptions& subs, const std::vector<
         bool refused = false;
         try {
           if (inbox_claim(s, ready[i].event.id, ready[i].event.type)) (*ready[i].handler)(s, ready[i].event);
+          db::flush_deferred(s);  // this event's deferred writes go inside its savepoint
           s << "RELEASE SAVEPOINT crowd_event";
           applied.push_back(i);
           crash_point("consume.before_commit");
@@ -180,6 +181,7 @@ void apply_batch(db::Database& db, const Subscriptions& subs, const std::vector<
         } catch (...) {
           error = "unknown exception";
         }
+        db::drop_deferred(s);
         s << "ROLLBACK TO SAVEPOINT crowd_event";
         s << "RELEASE SAVEPOINT crowd_event";
         failures.push_back({i, error, refused});
@@ -273,6 +275,10 @@ std::string Event::envelope_text() const {
 }
 
 Event Event::from_envelope(const nlohmann::json& j) {
+  return from_envelope(nlohmann::json(j));
+}
+
+Event Event::from_envelope(nlohmann::json&& j) {
   if (!j.is_object()) throw std::invalid_argument("envelope: not an object");
   Event e;
   e.id = string_member(j, "id", false);
@@ -288,7 +294,9 @@ Event Event::from_envelope(const nlohmann::json& j) {
   e.producer = string_member(j, "producer", false);
   e.trace_id = string_member(j, "trace_id", true);  // empty when no traced request caused the event
   e.key = string_member(j, "key", false);
-  e.data = member(j, "data");
+  const auto data = j.find("data");
+  if (data == j.end()) throw std::invalid_argument("envelope: missing data");
+  e.data = std::move(*data);
   if (!e.data.is_object()) throw std::invalid_argument("envelope: data must be an object");
   return e;
 }

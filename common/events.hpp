@@ -43,6 +43,7 @@ struct Event {
   // envelope().dump(), byte for byte, written directly (no copy of data into a second JSON tree).
   std::string envelope_text() const;
   static Event from_envelope(const nlohmann::json& j);  // throws std::invalid_argument
+  static Event from_envelope(nlohmann::json&& j);       // the same, taking the data over without a copy
 };
 
 std::string stream_of(const std::string& producer);  // "events:" + producer

@@ -403,9 +403,9 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
     throw std::logic_error("settlement legs: " + *problem);
   }
   // Crash points (test builds) after every write of the settlement path: each must leave nothing half done.
-  for (const auto& leg : legs) {
-    if (transfer(s, leg) == Applied::duplicate) refuse(e, "transfer " + leg.id + " exists without a settlement");
-    crash_point(("settlement.settle.after_" + leg.kind).c_str());
+  if (post_legs(s, legs, [](const TransferSpec& leg) { crash_point(("settlement.settle.after_" + leg.kind).c_str()); }) ==
+      Applied::duplicate) {
+    refuse(e, "a settlement transfer of assignment " + a.assignment_id + " exists without a settlement");
   }
   if (pay.withholds) save_iit_year(s, a.worker_id, at.tax_row, iit_row_of(pay.tax_after));
   crash_point("settlement.settle.after_tax_state");
@@ -588,8 +588,8 @@ void on_dispute_resolved(soci::session& s, const events::Event& e) {
     r.split = pay.split;
     const auto legs = settlement_legs_from(reserved, d.assignment_id, r.id, d.worker_id, r.split);
     if (auto problem = legs_problem(legs, reserved, share)) throw std::logic_error("ruling legs: " + *problem);
-    for (const auto& leg : legs) {
-      if (transfer(s, leg) == Applied::duplicate) refuse(e, "transfer " + leg.id + " exists without a settlement");
+    if (post_legs(s, legs) == Applied::duplicate) {
+      refuse(e, "a settlement transfer of assignment " + d.assignment_id + " exists without a settlement");
     }
     if (pay.withholds) save_iit_year(s, d.worker_id, at.tax_row, iit_row_of(pay.tax_after));
     r.assignment_id = d.assignment_id;

@@ -2,7 +2,10 @@
 
 #include <soci/soci.h>
 
+#include <functional>
+#include <string_view>
 #include <unordered_set>
+#include <utility>
 
 #include "common/clock.hpp"
 #include "common/db.hpp"
@@ -19,12 +22,12 @@ std::string owned(const char* kind, const std::string& owner, const char* purpos
 }
 
 // "{prefix}:{owner}:{suffix}" with a non-empty owner free of ':'.
-bool matches(const std::string& id, const std::string& prefix, const std::string& suffix) {
+bool matches(std::string_view id, std::string_view prefix, std::string_view suffix) {
   if (id.size() <= prefix.size() + suffix.size() + 2) return false;
-  if (id.compare(0, prefix.size() + 1, prefix + ":") != 0) return false;
-  if (id.compare(id.size() - suffix.size() - 1, suffix.size() + 1, ":" + suffix) != 0) return false;
+  if (id.substr(0, prefix.size()) != prefix || id[prefix.size()] != ':') return false;
+  if (id.substr(id.size() - suffix.size()) != suffix || id[id.size() - suffix.size() - 1] != ':') return false;
   const auto owner = id.substr(prefix.size() + 1, id.size() - prefix.size() - suffix.size() - 2);
-  return !owner.empty() && owner.find(':') == std::string::npos;
+  return !owner.empty() && owner.find(':') == std::string_view::npos;
 }
 
 }  // namespace
@@ -133,6 +136,12 @@ void open_account(soci::session& s, const std::string& id, long long now) {
   }
 }
 
+// An account that cannot go negative and was never opened holds 0: any debit of it fails the conditional
+// update (InsufficientFunds) without opening it first. Only one that may go negative is opened here.
+void open_debit_account(soci::session& s, const std::string& id, long long now) {
+  if (may_go_negative(id)) open_account(s, id, now);
+}
+
 // The id is taken: it must be the same effect, or two different effects were given one id.
 void check_same_effect(soci::session& s, const TransferSpec& t) {
   const soci::row* r =
@@ -145,42 +154,128 @@ void check_same_effect(soci::session& s, const TransferSpec& t) {
   throw std::logic_error("transfer id " + t.id + " reused for a different effect");
 }
 
-}  // namespace
+// Credits to the platform's own accounts (every settlement credits the fee and the IIT account) are
+// added up in memory and written as one update per account when the transaction commits (db::defer),
+// instead of an update of the same hot row per settlement. A credit can never overdraw, so nothing it
+// guards waits for it; a read of such an account, or a debit of it, writes the totals first.
+struct PendingCredits final : db::DeferredWrites {
+  std::vector<std::pair<std::string, long long>> totals;  // few accounts: a vector beats a map
 
-Applied transfer(soci::session& s, const TransferSpec& t) {
-  if (auto problem = transfer_problem(t)) throw std::logic_error("invalid transfer: " + *problem);
-  const long long now = clock::now_ms();
-  const long long amount = t.amount_fen;
-  open_account(s, t.debit_account, now);
-  open_account(s, t.credit_account, now);
+  void add(const std::string& account, long long amount) {
+    for (auto& [id, total] : totals) {
+      if (id == account) {
+        total += amount;
+        return;
+      }
+    }
+    totals.emplace_back(account, amount);
+  }
+  bool holds(const std::string& account) const {
+    for (const auto& [id, total] : totals) {
+      if (id == account) return true;
+    }
+    return false;
+  }
+  void flush(soci::session& s) override {
+    auto pending = std::move(totals);
+    totals.clear();
+    for (const auto& [id, total] : pending) credit_now(s, id, total);
+  }
+  void drop() noexcept override { totals.clear(); }
 
+  static void credit_now(soci::session& s, const std::string& account, long long amount) {
+    if (db::prepared(s, "UPDATE accounts SET balance_fen = balance_fen + :a WHERE id = :id")
+            .run(amount, account)
+            .affected_rows() != 1) {
+      throw std::logic_error("credit account vanished: " + account);
+    }
+  }
+};
+
+bool deferred_credit_account(const std::string& account) {
+  return account == kFeeRevenue || account == kIitPayable;
+}
+
+void credit(soci::session& s, const std::string& account, long long amount) {
+  if (deferred_credit_account(account)) {
+    auto& pending = db::session_state<PendingCredits>(s);
+    if (db::defer(s, pending)) {
+      pending.add(account, amount);
+      return;
+    }
+  }
+  PendingCredits::credit_now(s, account, amount);
+}
+
+// Before the stored balance of `account` is read or debited: its deferred credits are written first.
+void settle_deferred(soci::session& s, const std::string& account) {
+  if (!deferred_credit_account(account)) return;
+  auto& pending = db::session_state<PendingCredits>(s);
+  if (pending.holds(account)) db::flush_deferred(s);
+}
+
+// The guard against overdraft is this conditional update, not any earlier read.
+void debit(soci::session& s, const std::string& account, long long amount) {
+  settle_deferred(s, account);
+  if (db::prepared(s,
+                   "UPDATE accounts SET balance_fen = balance_fen - :a WHERE id = :id "
+                   "AND (allow_negative = 1 OR balance_fen >= :b)")
+          .run(amount, account, amount)
+          .affected_rows() != 1) {
+    throw InsufficientFunds(account, amount);
+  }
+}
+
+// Inserts the transfer's row; false when its id is taken by the same effect (a duplicate).
+bool insert_transfer(soci::session& s, const TransferSpec& t, long long now) {
   // The insert decides duplicates atomically: on PostgreSQL a concurrent writer of the same id waits for
   // the first one's commit and then sees the conflict.
+  const long long amount = t.amount_fen;
   const long long inserted =
       db::prepared(s,
                    "INSERT INTO transfers (id, debit_account, credit_account, amount_fen, currency, kind, ref, "
                    "created_at_ms) VALUES (:id, :d, :c, :a, :cur, :k, :r, :now) ON CONFLICT (id) DO NOTHING")
           .run(t.id, t.debit_account, t.credit_account, amount, t.currency, t.kind, t.ref, now)
           .affected_rows();
-  if (inserted == 0) {
-    check_same_effect(s, t);
-    return Applied::duplicate;
-  }
+  if (inserted != 0) return true;
+  check_same_effect(s, t);
+  return false;
+}
 
-  // The guard against overdraft is this conditional update, not any earlier read.
-  if (db::prepared(s,
-                   "UPDATE accounts SET balance_fen = balance_fen - :a WHERE id = :id "
-                   "AND (allow_negative = 1 OR balance_fen >= :b)")
-          .run(amount, t.debit_account, amount)
-          .affected_rows() != 1) {
-    throw InsufficientFunds(t.debit_account, t.amount_fen);
-  }
+}  // namespace
 
-  if (db::prepared(s, "UPDATE accounts SET balance_fen = balance_fen + :a WHERE id = :id")
-          .run(amount, t.credit_account)
-          .affected_rows() != 1) {
-    throw std::logic_error("credit account vanished: " + t.credit_account);
+Applied transfer(soci::session& s, const TransferSpec& t) {
+  if (auto problem = transfer_problem(t)) throw std::logic_error("invalid transfer: " + *problem);
+  const long long now = clock::now_ms();
+  open_debit_account(s, t.debit_account, now);
+  open_account(s, t.credit_account, now);
+  if (!insert_transfer(s, t, now)) return Applied::duplicate;
+  debit(s, t.debit_account, t.amount_fen);
+  credit(s, t.credit_account, t.amount_fen);
+  return Applied::applied;
+}
+
+Applied post_legs(soci::session& s, const std::vector<TransferSpec>& legs,
+                  const std::function<void(const TransferSpec&)>& after_leg) {
+  if (legs.empty()) throw std::logic_error("post_legs: no legs");
+  std::int64_t total = 0;
+  for (const auto& leg : legs) {
+    if (leg.amount_fen < 0 || __builtin_add_overflow(total, leg.amount_fen, &total)) {
+      throw std::logic_error("invalid legs: amounts");
+    }
   }
+  if (auto problem = legs_problem(legs, legs.front().debit_account, total)) {
+    throw std::logic_error("invalid legs: " + *problem);
+  }
+  const long long now = clock::now_ms();
+  open_debit_account(s, legs.front().debit_account, now);
+  for (const auto& leg : legs) {
+    open_account(s, leg.credit_account, now);
+    if (!insert_transfer(s, leg, now)) return Applied::duplicate;
+    credit(s, leg.credit_account, leg.amount_fen);
+    if (after_leg) after_leg(leg);
+  }
+  debit(s, legs.front().debit_account, total);
   return Applied::applied;
 }
 
@@ -201,6 +296,7 @@ bool transfer_exists(soci::session& s, const std::string& id) {
 }
 
 std::int64_t balance_of(soci::session& s, const std::string& account_id) {
+  settle_deferred(s, account_id);
   const soci::row* r = db::prepared(s, "SELECT balance_fen FROM accounts WHERE id = :id").run(account_id).row();
   return r == nullptr ? 0 : db::get_i64(*r, 0);
 }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -95,10 +96,20 @@ Applied transfer(soci::session& s, const TransferSpec& t);
 Applied transfer(soci::session& s, const std::string& id, const std::string& from, const std::string& to,
                  std::int64_t amount_fen, const std::string& kind, const std::string& ref);
 
+// Linked legs that split one amount leaving one account (a settlement's fee, IIT and net), written together
+// in the caller's open transaction: each leg's row and credit, then one conditional debit of their sum
+// (the overdraft guard, InsufficientFunds). `after_leg` (may be empty) runs after each leg is written (crash
+// points). The legs must satisfy legs_problem against their sum (std::logic_error otherwise). A leg id
+// already present: Applied::duplicate at once, and the caller's transaction must roll back (earlier legs
+// may be written). Accounts are opened on first use.
+Applied post_legs(soci::session& s, const std::vector<TransferSpec>& legs,
+                  const std::function<void(const TransferSpec&)>& after_leg = {});
+
 // Whether a transfer with this id was written (a release or any other effect already applied).
 bool transfer_exists(soci::session& s, const std::string& id);
 
-// The stored balance of an account (0 when it was never opened).
+// The balance of an account (0 when it was never opened). Credits to the platform accounts are written
+// at the commit of the transaction that made them (ledger.cpp); reading one writes them first.
 std::int64_t balance_of(soci::session& s, const std::string& account_id);
 
 // Product of two non-negative amounts, nullopt on overflow.

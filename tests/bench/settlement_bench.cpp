@@ -160,6 +160,19 @@ Figures run_settlement(test::Platform& p, int n, int workers, bool reserved_firs
     wait_for_rows(p.dir(), "reservations", reservations_before + n, 600);
   }
 
+  if (const char* drop = std::getenv("CROWD_BENCH_DROP")) {
+    db::Database d("sqlite3://db=" + p.dir() + "/settlement.db timeout=10", 1);
+    std::string list = drop;
+    d.with([&](soci::session& s) {
+      std::size_t pos = 0;
+      while (pos < list.size()) {
+        auto comma = list.find(',', pos);
+        if (comma == std::string::npos) comma = list.size();
+        s << "DROP INDEX IF EXISTS " + list.substr(pos, comma - pos);
+        pos = comma + 1;
+      }
+    });
+  }
   std::vector<std::int64_t> accepted_at;
   for (const Unit& u : units) {
     accepted_at.push_back(clock::now_ms());
@@ -271,7 +284,7 @@ int main(int argc, char** argv) {
   // No payment provider: the enterprises' deposits are credited at once (the bench measures settlement).
   test::Platform p(
       "bench",
-      {{"CROWD_LOG_LEVEL", "warn"}, {"CROWD_WORKERS", "2"}, {"CROWD_EVENT_BATCH", "500"}, {"CROWD_PROVIDER_URL", ""}});
+      {{"CROWD_LOG_LEVEL", "warn"}, {"CROWD_WORKERS", "2"}, {"CROWD_EVENT_BATCH", std::getenv("B") ? std::getenv("B") : "500"}, {"CROWD_PROVIDER_URL", ""}});
   p.start("settlement");
   std::printf("settlement benchmark: %d accepted deliveries, %d workers, SQLite, Redis appendfsync everysec\n", n,
               workers);
