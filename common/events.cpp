@@ -6,13 +6,18 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <stdexcept>
 
 #include "common/clock.hpp"
 #include "common/db.hpp"
 #include "common/ids.hpp"
+#include "common/json_text.hpp"
 #include "common/log.hpp"
 #include "common/redis.hpp"
 
@@ -127,9 +132,7 @@ void failed(const Pending& p, const std::string& error, bool refused, const Cons
 // alone. Each event's effect and its inbox row commit together, so a redelivery after a crash between
 // commit and XACK is recognised and only acknowledged. When the transaction itself fails, nothing was
 // applied and every event of the batch stays pending as a transient failure.
-void apply_batch(db::Database& db, const Subscriptions& subs, const std::vector<Delivered>& batch,
-                 const ConsumerOptions& opt, Outcome& out) {
-  std::vector<Pending> ready = triage(subs, batch, out);
+void apply_batch(db::Database& db, const std::vector<Pending>& ready, const ConsumerOptions& opt, Outcome& out) {
   if (ready.empty()) return;
   struct Failure {
     std::size_t index;
@@ -256,22 +259,38 @@ nlohmann::json Event::envelope() const {
           {"data", data}};
 }
 
-std::string Event::envelope_text() const {
-  // The keys in the order of envelope()'s std::map (sorted), so that both texts are the same.
-  const auto quoted = [](const std::string& s) { return nlohmann::json(s).dump(); };
+namespace {
+
+// The envelope's text around the data's text; keys in the order of envelope()'s std::map (sorted), so
+// that the text is envelope().dump() byte for byte.
+std::string envelope_text_of(const std::string& id, const std::string& type, int version, std::int64_t occurred_at_ms,
+                             const std::string& producer, const std::string& trace_id, const std::string& key,
+                             const std::string& data_text) {
   std::string out;
-  out.reserve(256);
+  out.reserve(data_text.size() + 256);
   out += "{\"data\":";
-  out += data.dump();
-  out += ",\"id\":" + quoted(id);
-  out += ",\"key\":" + quoted(key);
-  out += ",\"occurred_at\":" + quoted(clock::rfc3339(occurred_at_ms));
-  out += ",\"producer\":" + quoted(producer);
-  out += ",\"trace_id\":" + quoted(trace_id);
-  out += ",\"type\":" + quoted(type);
+  out += data_text;
+  out += ",\"id\":";
+  append_json_string(out, id);
+  out += ",\"key\":";
+  append_json_string(out, key);
+  out += ",\"occurred_at\":";
+  append_json_string(out, clock::rfc3339(occurred_at_ms));
+  out += ",\"producer\":";
+  append_json_string(out, producer);
+  out += ",\"trace_id\":";
+  append_json_string(out, trace_id);
+  out += ",\"type\":";
+  append_json_string(out, type);
   out += ",\"version\":" + std::to_string(version);
   out += '}';
   return out;
+}
+
+}  // namespace
+
+std::string Event::envelope_text() const {
+  return envelope_text_of(id, type, version, occurred_at_ms, producer, trace_id, key, data.dump());
 }
 
 Event Event::from_envelope(const nlohmann::json& j) {
@@ -317,25 +336,27 @@ const std::string& producer() {
 // commits. Nothing is sent here: relay_once does it after the commit.
 std::string publish(soci::session& s, const std::string& type, const std::string& key, nlohmann::json data,
                     const std::string& trace_id) {
-  if (producer().empty()) throw std::logic_error("events: set_producer was not called");
-  if (type.empty() || key.empty()) throw std::invalid_argument("events: type and key must not be empty");
   if (data.is_null()) data = nlohmann::json::object();  // `publish(s, type, key, {})` means no fields
   if (!data.is_object()) throw std::invalid_argument("events: data must be a JSON object");
-  Event e;
-  e.id = ids::make("evt");
-  e.type = type;
-  e.occurred_at_ms = clock::now_ms();
-  e.producer = producer();
-  e.trace_id = trace_id;
-  e.key = key;
-  e.data = std::move(data);
-  const std::string stream = stream_of(e.producer);
-  const std::string envelope = e.envelope_text();
+  return publish_text(s, type, key, data.dump(), trace_id);
+}
+
+std::string publish_text(soci::session& s, const std::string& type, const std::string& key,
+                         const std::string& data_text, const std::string& trace_id) {
+  if (producer().empty()) throw std::logic_error("events: set_producer was not called");
+  if (type.empty() || key.empty()) throw std::invalid_argument("events: type and key must not be empty");
+  if (data_text.empty() || data_text.front() != '{' || data_text.back() != '}') {
+    throw std::invalid_argument("events: data must be a JSON object");
+  }
+  const std::string id = ids::make("evt");
+  const std::int64_t at = clock::now_ms();
+  const std::string stream = stream_of(producer());
+  const std::string envelope = envelope_text_of(id, type, 1, at, producer(), trace_id, key, data_text);
   db::prepared(s,
                "INSERT INTO outbox (id, stream, envelope, created_at_ms, sent_at_ms) "
                "VALUES (:id, :stream, :envelope, :at, NULL)")
-      .run(e.id, stream, envelope, e.occurred_at_ms);
-  return e.id;
+      .run(id, stream, envelope, at);
+  return id;
 }
 
 void Subscriptions::on(const std::string& producer, const std::string& type, Handler h) {
@@ -418,22 +439,122 @@ void ensure_groups(redis::Client& redis, const Subscriptions& subs, const Consum
   for (const std::string& stream : subs.streams()) redis.ensure_group(stream, opt.group, "0");
 }
 
+namespace {
+
+// New entries read (XREADGROUP ... >) and parsed: what consume_once and ReadAhead apply.
+struct ReadBatch {
+  std::vector<redis::StreamEntry> entries;  // never resized once read: `ready` points into it
+  std::vector<Pending> ready;
+  Outcome out;
+};
+
+std::unique_ptr<ReadBatch> read_batch(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt) {
+  auto b = std::make_unique<ReadBatch>();
+  b->entries = redis.read_group(opt.group, opt.consumer, subs.streams(), opt.batch, opt.block_ms);
+  std::vector<Delivered> delivered;
+  delivered.reserve(b->entries.size());
+  for (const redis::StreamEntry& e : b->entries) delivered.push_back({&e, 1});
+  b->ready = triage(subs, delivered, b->out);
+  return b;
+}
+
+int apply_read(db::Database& db, redis::Client& redis, const ConsumerOptions& opt, ReadBatch& b) {
+  apply_batch(db, b.ready, opt, b.out);
+  finish(redis, opt.group, b.out);
+  if (b.out.transient_failures > 0) throw TransientFailure(b.out.transient_failures);
+  return static_cast<int>(b.entries.size());
+}
+
+}  // namespace
+
 // Contract: at least once, applied once (inbox). Entries whose handler throws stay pending and are
 // retried by reclaim_once; unparseable or too-new entries go to dead:GROUP at once.
 int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt) {
   if (subs.empty()) return 0;
-  std::vector<redis::StreamEntry> entries =
-      redis.read_group(opt.group, opt.consumer, subs.streams(), opt.batch, opt.block_ms);
-  Outcome out;
-  std::vector<Delivered> batch;
-  for (const redis::StreamEntry& e : entries) batch.push_back({&e, 1});
-  apply_batch(db, subs, batch, opt, out);
-  finish(redis, opt.group, out);
-  if (out.transient_failures > 0) throw TransientFailure(out.transient_failures);
-  return static_cast<int>(entries.size());
+  std::unique_ptr<ReadBatch> b = read_batch(redis, subs, opt);
+  return apply_read(db, redis, opt, *b);
 }
 
-namespace {}  // namespace
+struct ReadAhead::Impl {
+  redis::Endpoint endpoint;
+  const Subscriptions& subs;
+  ConsumerOptions opt;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_ptr<ReadBatch> ready;  // one batch read and parsed, not yet taken
+  bool stopping = false;
+  std::thread reader;
+
+  Impl(redis::Endpoint e, const Subscriptions& s, ConsumerOptions o) : endpoint(std::move(e)), subs(s), opt(std::move(o)) {}
+
+  void run() {
+    std::unique_ptr<redis::Client> redis;
+    bool groups_ready = false;
+    while (true) {
+      {
+        // One batch ahead at most: wait until the last one was taken.
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping || !ready; });
+        if (stopping) return;
+      }
+      try {
+        if (!redis) redis = std::make_unique<redis::Client>(endpoint, std::chrono::milliseconds(opt.block_ms + 3000));
+        if (!groups_ready) {
+          ensure_groups(*redis, subs, opt);
+          groups_ready = true;
+        }
+        std::unique_ptr<ReadBatch> b = read_batch(*redis, subs, opt);
+        if (b->entries.empty()) continue;
+        std::lock_guard lock(mu);
+        ready = std::move(b);
+        cv.notify_all();
+      } catch (const std::exception& e) {
+        log::warn("event read-ahead failed", {{"error", first_line(e.what())}});
+        redis.reset();
+        groups_ready = false;
+        std::unique_lock lock(mu);
+        cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; });
+      }
+    }
+  }
+
+  std::unique_ptr<ReadBatch> take(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, wait, [&] { return ready != nullptr; });
+    std::unique_ptr<ReadBatch> b = std::move(ready);
+    cv.notify_all();
+    return b;
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    if (reader.joinable()) reader.join();
+  }
+};
+
+ReadAhead::ReadAhead(const redis::Endpoint& endpoint, const Subscriptions& subs, const ConsumerOptions& opt)
+    : impl_(std::make_unique<Impl>(endpoint, subs, opt)) {
+  if (!subs.empty()) impl_->reader = std::thread([this] { impl_->run(); });
+}
+
+ReadAhead::~ReadAhead() {
+  impl_->stop();
+}
+
+int ReadAhead::consume(db::Database& db, redis::Client& redis) {
+  std::unique_ptr<ReadBatch> b = impl_->take(std::chrono::milliseconds(impl_->opt.block_ms));
+  return b ? apply_read(db, redis, impl_->opt, *b) : 0;
+}
+
+int ReadAhead::stop_and_drain(db::Database& db, redis::Client& redis) {
+  impl_->stop();
+  std::unique_ptr<ReadBatch> b = impl_->take(std::chrono::milliseconds(0));
+  return b ? apply_read(db, redis, impl_->opt, *b) : 0;
+}
 
 // Contract: run by every instance now and then; XAUTOCLAIM hands each idle entry to one claimer, and the
 // inbox makes a second application harmless anyway. The delivery counts come from XPENDING just before
@@ -453,7 +574,7 @@ int reclaim_once(db::Database& db, redis::Client& redis, const Subscriptions& su
       auto it = deliveries.find(e.id);
       batch.push_back({&e, it == deliveries.end() ? 1 : it->second + 1});
     }
-    apply_batch(db, subs, batch, opt, out);
+    apply_batch(db, triage(subs, batch, out), opt, out);
     finish(redis, opt.group, out);
     handled += static_cast<int>(entries.size());
     transient += out.transient_failures;

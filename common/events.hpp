@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,7 @@ class Database;
 }
 namespace crowd::redis {
 class Client;
+struct Endpoint;
 }
 
 namespace crowd::events {
@@ -52,6 +54,10 @@ std::string stream_of(const std::string& producer);  // "events:" + producer
 // The producer is the running service's name (set once at start by Service).
 std::string publish(soci::session& s, const std::string& type, const std::string& key, nlohmann::json data,
                     const std::string& trace_id = {});
+// The same with the data already written as a JSON object's text (JsonObjectWriter, json_text.hpp), for
+// hot paths; the text is written into the envelope as it is.
+std::string publish_text(soci::session& s, const std::string& type, const std::string& key,
+                         const std::string& data_text, const std::string& trace_id = {});
 void set_producer(const std::string& service_name);
 const std::string& producer();
 
@@ -115,6 +121,27 @@ void ensure_groups(redis::Client& redis, const Subscriptions& subs, const Consum
 // again with a savepoint per event), XACKs the applied and the duplicates. A handler that throws leaves its
 // entry pending (retried through reclaim_once). Returns how many entries were read.
 int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
+// consume_once with the reading ahead: a thread of its own (with its own Redis connection) reads the next
+// batch (XREADGROUP ... >) and parses it while the caller applies the previous one, so that neither the
+// round trip nor the JSON parsing waits on the one writer. At most one batch waits read and unapplied. An
+// entry read is pending in the group until acknowledged: one read but never applied (a crash) is
+// reclaimed by reclaim_once like any other.
+class ReadAhead {
+ public:
+  ReadAhead(const redis::Endpoint& endpoint, const Subscriptions& subs, const ConsumerOptions& opt);
+  ~ReadAhead();  // stops the reader; a batch read but not applied stays pending (see stop_and_drain)
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+  // Applies the next batch read ahead (waiting up to block_ms for one) exactly as consume_once does, with
+  // `redis` for the acknowledgements. Returns how many entries it had (0: none came).
+  int consume(db::Database& db, redis::Client& redis);
+  // At shutdown: stops reading, then applies the batch already read, if any.
+  int stop_and_drain(db::Database& db, redis::Client& redis);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 // Claims entries idle at least claim_idle_ms with XAUTOCLAIM and applies them as consume_once does; a
 // refused entry delivered max_deliveries times or more is copied to "dead:GROUP" (original fields plus
 // stream/id/reason) and acknowledged. Returns how many were handled.

@@ -256,13 +256,14 @@ void Service::start_loops() {
       bool groups_ready = false;
       auto last_reclaim = std::chrono::steady_clock::now() - std::chrono::hours(1);
       std::int64_t transient_backoff_ms = 0;
+      events::ReadAhead ahead(redis::Endpoint::from_url(cfg_.redis_url), subs_, opt);
       while (!im.stopping) {
         try {
           if (!groups_ready) {
             events::ensure_groups(redis, subs_, opt);
             groups_ready = true;
           }
-          int n = events::consume_once(*db_, redis, subs_, opt);
+          int n = ahead.consume(*db_, redis);
           if (n > 0) im.metrics.count("crowd_events_consumed_total", "Stream entries read by this consumer.", n);
           auto now = std::chrono::steady_clock::now();
           if (now - last_reclaim > std::chrono::milliseconds(std::max<std::int64_t>(cfg_.claim_idle_ms / 2, 100))) {
@@ -283,6 +284,12 @@ void Service::start_loops() {
           groups_ready = false;
           im.sleep_for(std::chrono::milliseconds(500));
         }
+      }
+      // A batch already read is applied before the process ends, not left for the next one to reclaim.
+      try {
+        ahead.stop_and_drain(*db_, redis);
+      } catch (const std::exception& e) {
+        log::warn("consumer failed applying its last batch; it stays pending", {{"error", e.what()}});
       }
     });
   }

@@ -6,6 +6,7 @@
 
 #include "common/clock.hpp"
 #include "common/ids.hpp"
+#include "common/json_text.hpp"
 #include "common/log.hpp"
 #include "common/service.hpp"
 #include "services/settlement/ledger.hpp"
@@ -321,29 +322,33 @@ void on_units_released(soci::session& s, const events::Event& e) {
 
 namespace {
 
+// settlement.completed: one per settlement, so its data is written as text directly (JsonObjectWriter:
+// the same bytes as nlohmann's dump, keys in ascending order).
 void publish_completed(soci::session& s, const SettlementRecord& r, const std::string& trace_id) {
-  events::publish(s, "settlement.completed", r.assignment_id,
-                  {{"settlement_id", r.id},
-                   {"kind", r.kind},
-                   {"dispute_id", r.dispute_id.empty() ? json(nullptr) : json(r.dispute_id)},
-                   {"assignment_id", r.assignment_id},
-                   {"submission_id", r.submission_id},
-                   {"task_id", r.task_id},
-                   {"enterprise_id", r.enterprise_id},
-                   {"worker_id", r.worker_id},
-                   {"category", r.category},
-                   {"title", r.title},
-                   {"units", r.units},
-                   {"amount_fen", r.split.amount_fen},
-                   {"fee_fen", r.split.fee_fen},
-                   {"worker_gross_fen", r.split.worker_gross_fen},
-                   {"iit_fen", r.split.iit_fen},
-                   {"net_fen", r.split.net_fen},
-                   {"currency", r.currency},
-                   {"tax_year", r.tax_year},
-                   {"tax_month", r.tax_month},
-                   {"settled_at_ms", r.settled_at_ms}},
-                  trace_id);
+  JsonObjectWriter data;
+  data.field("amount_fen", r.split.amount_fen).field("assignment_id", r.assignment_id).field("category", r.category);
+  data.field("currency", r.currency);
+  if (r.dispute_id.empty()) {
+    data.null_field("dispute_id");
+  } else {
+    data.field("dispute_id", r.dispute_id);
+  }
+  data.field("enterprise_id", r.enterprise_id)
+      .field("fee_fen", r.split.fee_fen)
+      .field("iit_fen", r.split.iit_fen)
+      .field("kind", r.kind)
+      .field("net_fen", r.split.net_fen)
+      .field("settled_at_ms", r.settled_at_ms)
+      .field("settlement_id", r.id)
+      .field("submission_id", r.submission_id)
+      .field("task_id", r.task_id)
+      .field("tax_month", r.tax_month)
+      .field("tax_year", r.tax_year)
+      .field("title", r.title)
+      .field("units", r.units)
+      .field("worker_gross_fen", r.split.worker_gross_fen)
+      .field("worker_id", r.worker_id);
+  events::publish_text(s, "settlement.completed", r.assignment_id, data.done(), trace_id);
 }
 
 }  // namespace

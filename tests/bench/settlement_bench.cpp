@@ -69,7 +69,7 @@ void wait_for_len(redis::Client& r, const std::string& stream, std::int64_t n, i
   auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
   while (r.command({"XLEN", stream}).integer < n) {
     if (Clock::now() > deadline) throw std::runtime_error("timed out waiting for " + stream);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
