@@ -424,13 +424,7 @@ int relay_once(db::Database& db, redis::Client& redis, int batch) {
   crash_point("relay.after_xadd");
   db.tx([&](soci::session& s) {
     const std::int64_t now = clock::now_ms();
-    std::string id;
-    soci::statement st =
-        (s.prepare << "UPDATE outbox SET sent_at_ms = :at WHERE id = :id", soci::use(now), soci::use(id));
-    for (const std::string& x : sent) {
-      id = x;
-      st.execute(true);
-    }
+    for (const std::string& id : sent) db::prepared(s, "UPDATE outbox SET sent_at_ms = :at WHERE id = :id").run(now, id);
   });
   return static_cast<int>(sent.size());
 }
@@ -482,6 +476,7 @@ struct ReadAhead::Impl {
   std::mutex mu;
   std::condition_variable cv;
   std::unique_ptr<ReadBatch> ready;  // one batch read and parsed, not yet taken
+  std::unique_ptr<ReadBatch> spent;  // the last batch applied: freed here, off the writer's path
   bool stopping = false;
   std::thread reader;
 
@@ -491,12 +486,15 @@ struct ReadAhead::Impl {
     std::unique_ptr<redis::Client> redis;
     bool groups_ready = false;
     while (true) {
+      std::unique_ptr<ReadBatch> done;
       {
         // One batch ahead at most: wait until the last one was taken.
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return stopping || !ready; });
         if (stopping) return;
+        done = std::move(spent);
       }
+      done.reset();
       try {
         if (!redis) redis = std::make_unique<redis::Client>(endpoint, std::chrono::milliseconds(opt.block_ms + 3000));
         if (!groups_ready) {
@@ -547,7 +545,16 @@ ReadAhead::~ReadAhead() {
 
 int ReadAhead::consume(db::Database& db, redis::Client& redis) {
   std::unique_ptr<ReadBatch> b = impl_->take(std::chrono::milliseconds(impl_->opt.block_ms));
-  return b ? apply_read(db, redis, impl_->opt, *b) : 0;
+  if (!b) return 0;
+  struct GiveBack {  // also when apply_read throws
+    Impl& im;
+    std::unique_ptr<ReadBatch>& b;
+    ~GiveBack() {
+      std::lock_guard lock(im.mu);
+      im.spent = std::move(b);
+    }
+  } give_back{*impl_, b};
+  return apply_read(db, redis, impl_->opt, *b);
 }
 
 int ReadAhead::stop_and_drain(db::Database& db, redis::Client& redis) {

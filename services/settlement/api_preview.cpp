@@ -50,7 +50,7 @@ json preview_json(const OfferRecord& o, const std::string& category, const Payou
           {"net", money(pay.split.net_fen)},
           {"tax_year", pay.tax_year},
           {"tax_month", pay.tax_month},
-          {"tax_computation", pay.computation},
+          {"tax_computation", pay.computation_json()},
           {"basis", kPreviewBasis}};
 }
 

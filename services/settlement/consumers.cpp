@@ -425,7 +425,7 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   r.units = a.units;
   r.tax_year = pay.tax_year;
   r.tax_month = pay.tax_month;
-  r.computation = pay.computation.is_null() ? "null" : pay.computation.dump();
+  r.computation = pay.computation_text();
   r.accepted_at_ms = a.accepted_at_ms;
   insert_settlement(s, r);
   reservation->status = kPosted;
@@ -607,7 +607,7 @@ void on_dispute_resolved(soci::session& s, const events::Event& e) {
     r.units = d.units;
     r.tax_year = pay.tax_year;
     r.tax_month = pay.tax_month;
-    r.computation = pay.computation.is_null() ? "null" : pay.computation.dump();
+    r.computation = pay.computation_text();
     r.accepted_at_ms = d.resolved_at_ms;
     r.kind = "ruling";
     r.dispute_id = d.dispute_id;

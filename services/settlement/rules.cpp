@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/domain/fees.hpp"
+#include "common/json_text.hpp"
 
 namespace crowd::settlement {
 
@@ -129,11 +130,38 @@ Payout compute_payout(const std::string& category, std::int64_t amount_fen, cons
     const domain::IitComputation c = domain::withhold_cumulative(tax_before, tax_year, tax_month, gross, p.tax_after);
     iit = c.withheld_fen;
     p.withholds = true;
-    p.computation = c.to_json();
-    p.computation["method"] = "cumulative";
+    p.iit = c;
   }
   p.split = split_amount(amount_fen, fee, iit);
   return p;
+}
+
+nlohmann::json Payout::computation_json() const {
+  if (!iit) return nullptr;
+  nlohmann::json j = iit->to_json();
+  j["method"] = "cumulative";
+  return j;
+}
+
+std::string Payout::computation_text() const {
+  if (!iit) return "null";
+  const domain::IitComputation& c = *iit;
+  return JsonObjectWriter()
+      .field("consecutive_months", c.consecutive_months)
+      .field("cum_deduction_fen", c.cum_deduction_fen)
+      .field("cum_expense_fen", c.cum_expense_fen)
+      .field("cum_income_fen", c.cum_income_fen)
+      .field("cum_tax_fen", c.cum_tax_fen)
+      .field("cum_taxable_fen", c.cum_taxable_fen)
+      .field("income_fen", c.income_fen)
+      .field("method", "cumulative")
+      .field("month", c.month)
+      .field("previously_withheld_fen", c.previously_withheld_fen)
+      .field("quick_deduction_fen", c.quick_deduction_fen)
+      .field("rate_percent", c.rate_percent)
+      .field("withheld_fen", c.withheld_fen)
+      .field("year", c.year)
+      .done();
 }
 
 std::vector<TransferSpec> settlement_legs(const std::string& assignment_id, const std::string& settlement_id,

@@ -124,7 +124,12 @@ struct Payout {
   int tax_month = 0;
   bool withholds = false;          // gross > 0: the payment enters the worker's IIT cumulation
   domain::IitYearState tax_after;  // the state after this payment (= tax_before when !withholds)
-  nlohmann::json computation;      // the IIT computation (audit evidence, method "cumulative"); null when !withholds
+  std::optional<domain::IitComputation> iit;  // the IIT computation (audit evidence); none when !withholds
+
+  // The computation as stored and shown: IitComputation::to_json() plus "method": "cumulative"; null
+  // when nothing is withheld. computation_text() is computation_json().dump(), written directly (hot path).
+  nlohmann::json computation_json() const;
+  std::string computation_text() const;
 };
 // Throws std::invalid_argument for an unknown category, an amount <= 0, or a month earlier than the state's
 // (withhold_cumulative's rules); std::logic_error when the split breaks its pair assertions.

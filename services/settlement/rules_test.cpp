@@ -194,9 +194,10 @@ TEST_CASE("payout: the one split of settle and preview; same inputs, same figure
   CHECK(first.withholds);
   CHECK(first.tax_year == 2026);
   CHECK(first.tax_month == 3);
-  CHECK(first.computation["method"] == "cumulative");
-  CHECK(first.computation["withheld_fen"] == 7'800);
-  CHECK(first.computation["income_fen"] == 950'000);
+  CHECK(first.computation_json()["method"] == "cumulative");
+  CHECK(first.computation_json()["withheld_fen"] == 7'800);
+  CHECK(first.computation_json()["income_fen"] == 950'000);
+  CHECK(first.computation_text() == first.computation_json().dump());  // stored text = the JSON, byte for byte
   CHECK(first.tax_after.cum_income_fen == 950'000);
   CHECK(first.tax_after.cum_withheld_fen == 7'800);
   CHECK(first.tax_after.last_month == 3);
@@ -207,13 +208,13 @@ TEST_CASE("payout: the one split of settle and preview; same inputs, same figure
   CHECK(again.split.fee_fen == first.split.fee_fen);
   CHECK(again.split.iit_fen == first.split.iit_fen);
   CHECK(again.split.net_fen == first.split.net_fen);
-  CHECK(again.computation == first.computation);
+  CHECK(again.computation_json() == first.computation_json());
 
   // The next payment in the month continues the cumulation: (14,250 × 80% − 5,000) × 3% − 78 = 114.00.
   const Payout second = compute_payout("knowledge", 500'000, first.tax_after, 2026, 3);
   CHECK(second.split.worker_gross_fen == 475'000);
   CHECK(second.split.iit_fen == 11'400);
-  CHECK(second.computation["previously_withheld_fen"] == 7'800);
+  CHECK(second.computation_json()["previously_withheld_fen"] == 7'800);
 }
 
 TEST_CASE("payout: minimum fee, a fee that takes everything, bad inputs") {
@@ -230,7 +231,8 @@ TEST_CASE("payout: minimum fee, a fee that takes everything, bad inputs") {
   CHECK(all_fee.split.fee_fen == 50);
   CHECK(all_fee.split.net_fen == 0);
   CHECK_FALSE(all_fee.withholds);
-  CHECK(all_fee.computation.is_null());
+  CHECK(all_fee.computation_json().is_null());
+  CHECK(all_fee.computation_text() == "null");
   CHECK(all_fee.tax_after.cum_income_fen == 0);
 
   CHECK_THROWS_AS(compute_payout("unknown", 1'000, none, 2026, 1), std::invalid_argument);
