@@ -5,7 +5,6 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
-#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -325,7 +324,7 @@ void Database::begin_read(soci::session& s) {
 }
 
 void Database::commit(soci::session& s) {
-  flush_deferred(s);  // a failure here is followed by a ROLLBACK, which drops the rest
+  flush_deferred(s);             // a failure here is followed by a ROLLBACK, which drops the rest
   cache_of(s).next_tx_serial();  // before: a COMMIT that fails is followed by a ROLLBACK anyway
   cache_of(s).set_in_tx(false);
   s << "COMMIT";

@@ -247,7 +247,7 @@ class StatementCache {
   std::unordered_map<const char*, std::pair<const std::string*, Prepared*>> by_address_;
   std::unordered_map<std::type_index, std::shared_ptr<void>> state_;
   std::uint64_t tx_serial_ = 0;
-  bool in_tx_ = false;                       // between the Database's BEGIN and COMMIT/ROLLBACK
+  bool in_tx_ = false;                     // between the Database's BEGIN and COMMIT/ROLLBACK
   std::vector<DeferredWrites*> deferred_;  // registered in this transaction (defer), in order
 };
 

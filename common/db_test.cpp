@@ -259,7 +259,8 @@ TEST_CASE("concurrent writers queue on the lock instead of failing") {
   }
 }
 
-TEST_CASE("SQLite: every pooled session has WAL, foreign keys and a busy timeout; the folder is created") {
+TEST_CASE(
+    "SQLite: 16 KiB pages, and every pooled session has WAL, foreign keys and a busy timeout; the folder is created") {
   TempDir dir;
   const fs::path file = dir.path() / "nested" / "deeper" / "svc.db";
   Database db("sqlite3://db=" + file.string() + " timeout=5", 2);
@@ -270,7 +271,9 @@ TEST_CASE("SQLite: every pooled session has WAL, foreign keys and a busy timeout
       CHECK(&a != &b);
       for (soci::session* s : {&a, &b}) {
         std::string mode;
-        int fk = 0, busy = 0, sync = 0;
+        int fk = 0, busy = 0, sync = 0, page = 0;
+        *s << "PRAGMA page_size", soci::into(page);
+        CHECK(page == 16384);  // a new database
         *s << "PRAGMA journal_mode", soci::into(mode);
         *s << "PRAGMA foreign_keys", soci::into(fk);
         *s << "PRAGMA busy_timeout", soci::into(busy);
@@ -358,6 +361,94 @@ TEST_CASE("tx_serial changes at every transaction boundary; session_state lives 
   CHECK(inside != before);
   db.with([&](soci::session& s) { CHECK(crowd::db::tx_serial(s) != inside); });
   CHECK_THROWS(db.tx([&](soci::session&) { throw std::runtime_error("rolled back"); }));
+}
+
+namespace {
+
+// Counts deferred to the commit: flush adds them to t_counter's one row; drop forgets them.
+struct DeferredCount final : crowd::db::DeferredWrites {
+  long long pending = 0;
+  int flushes = 0, drops = 0;
+  bool fail = false;
+  void flush(soci::session& s) override {
+    ++flushes;
+    if (fail) throw std::runtime_error("flush failed");
+    const long long n = pending;
+    pending = 0;
+    s << "UPDATE t_counter SET n = n + :n WHERE id = 1", soci::use(n);
+  }
+  void drop() noexcept override {
+    ++drops;
+    pending = 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("deferred writes run once just before COMMIT, are dropped on rollback, and need a transaction") {
+  TempDir dir;
+  for (const std::string& url : test_urls(dir)) {
+    CAPTURE(url);
+    Database db(url, 1);
+    db.migrate({{"001_counter",
+                 "CREATE TABLE t_counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL);\n"
+                 "INSERT INTO t_counter (id, n) VALUES (1, 0);"}});
+    const auto total = [&] {
+      return db.with([](soci::session& s) {
+        long long n = 0;
+        s << "SELECT n FROM t_counter WHERE id = 1", soci::into(n);
+        return n;
+      });
+    };
+    DeferredCount c;
+    db.tx([&](soci::session& s) {
+      CHECK(crowd::db::defer(s, c));
+      c.pending += 2;
+      CHECK(crowd::db::defer(s, c));  // registered once per transaction
+      c.pending += 3;
+      CHECK(c.flushes == 0);
+    });
+    CHECK(c.flushes == 1);
+    CHECK(total() == 5);
+
+    CHECK_THROWS(db.tx([&](soci::session& s) {
+      crowd::db::defer(s, c);
+      c.pending += 100;
+      throw std::runtime_error("rolled back");
+    }));
+    CHECK(c.drops == 1);
+    CHECK(c.flushes == 1);
+    CHECK(total() == 5);
+
+    // A flush that fails fails the commit: the transaction's other writes roll back with it.
+    CHECK_THROWS(db.tx([&](soci::session& s) {
+      s << "UPDATE t_counter SET n = 1000 WHERE id = 1";
+      crowd::db::defer(s, c);
+      c.pending += 1;
+      c.fail = true;
+    }));
+    c.fail = false;
+    CHECK(total() == 5);
+
+    // A savepoint's writes: flushed inside it (kept), or dropped before rolling back to it.
+    db.tx([&](soci::session& s) {
+      s << "SAVEPOINT sp";
+      crowd::db::defer(s, c);
+      c.pending += 7;
+      crowd::db::flush_deferred(s);
+      s << "RELEASE SAVEPOINT sp";
+      s << "SAVEPOINT sp";
+      crowd::db::defer(s, c);
+      c.pending += 40;
+      crowd::db::drop_deferred(s);
+      s << "ROLLBACK TO SAVEPOINT sp";
+      s << "RELEASE SAVEPOINT sp";
+    });
+    CHECK(total() == 12);
+
+    // Outside a transaction nothing is deferred: the caller writes at once.
+    db.with([&](soci::session& s) { CHECK_FALSE(crowd::db::defer(s, c)); });
+  }
 }
 
 TEST_CASE("a URL without a known backend is refused") {

@@ -10,9 +10,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "common/clock.hpp"
 #include "common/db.hpp"
@@ -424,7 +424,8 @@ int relay_once(db::Database& db, redis::Client& redis, int batch) {
   crash_point("relay.after_xadd");
   db.tx([&](soci::session& s) {
     const std::int64_t now = clock::now_ms();
-    for (const std::string& id : sent) db::prepared(s, "UPDATE outbox SET sent_at_ms = :at WHERE id = :id").run(now, id);
+    for (const std::string& id : sent)
+      db::prepared(s, "UPDATE outbox SET sent_at_ms = :at WHERE id = :id").run(now, id);
   });
   return static_cast<int>(sent.size());
 }
@@ -480,7 +481,8 @@ struct ReadAhead::Impl {
   bool stopping = false;
   std::thread reader;
 
-  Impl(redis::Endpoint e, const Subscriptions& s, ConsumerOptions o) : endpoint(std::move(e)), subs(s), opt(std::move(o)) {}
+  Impl(redis::Endpoint e, const Subscriptions& s, ConsumerOptions o)
+      : endpoint(std::move(e)), subs(s), opt(std::move(o)) {}
 
   void run() {
     std::unique_ptr<redis::Client> redis;
@@ -502,7 +504,14 @@ struct ReadAhead::Impl {
           groups_ready = true;
         }
         std::unique_ptr<ReadBatch> b = read_batch(*redis, subs, opt);
-        if (b->entries.empty()) continue;
+        if (b->entries.empty()) {
+          // XREADGROUP waited block_ms; without blocking (block_ms <= 0) pause rather than spin.
+          if (opt.block_ms <= 0) {
+            std::unique_lock lock(mu);
+            cv.wait_for(lock, std::chrono::milliseconds(5), [&] { return stopping; });
+          }
+          continue;
+        }
         std::lock_guard lock(mu);
         ready = std::move(b);
         cv.notify_all();

@@ -27,7 +27,7 @@ class Database;
 namespace crowd::redis {
 class Client;
 struct Endpoint;
-}
+}  // namespace crowd::redis
 
 namespace crowd::events {
 

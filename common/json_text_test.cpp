@@ -18,8 +18,12 @@ TEST_CASE("JsonObjectWriter writes what nlohmann::json::dump() writes for the sa
                                .field("title", title)
                                .field("units", 3)
                                .done();
-  const nlohmann::json j = {{"amount_fen", 756760}, {"automatic", false},     {"dispute_id", nullptr},
-                            {"negative", -12},      {"nested", {{"a", {1, 2}}}}, {"title", title},
+  const nlohmann::json j = {{"amount_fen", 756760},
+                            {"automatic", false},
+                            {"dispute_id", nullptr},
+                            {"negative", -12},
+                            {"nested", {{"a", {1, 2}}}},
+                            {"title", title},
                             {"units", 3}};
   CHECK(text == j.dump());
   CHECK(nlohmann::json::parse(text) == j);

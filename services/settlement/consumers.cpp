@@ -408,8 +408,9 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
     throw std::logic_error("settlement legs: " + *problem);
   }
   // Crash points (test builds) after every write of the settlement path: each must leave nothing half done.
-  if (post_legs(s, legs, [](const TransferSpec& leg) { crash_point(("settlement.settle.after_" + leg.kind).c_str()); }) ==
-      Applied::duplicate) {
+  if (post_legs(s, legs, [](const TransferSpec& leg) {
+        crash_point(("settlement.settle.after_" + leg.kind).c_str());
+      }) == Applied::duplicate) {
     refuse(e, "a settlement transfer of assignment " + a.assignment_id + " exists without a settlement");
   }
   if (pay.withholds) save_iit_year(s, a.worker_id, at.tax_row, iit_row_of(pay.tax_after));

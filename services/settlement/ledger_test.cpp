@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <soci/soci.h>
 
+#include "common/db.hpp"
 #include "services/settlement/test_db.hpp"
 
 using namespace crowd::settlement;
@@ -160,4 +161,102 @@ TEST_CASE("the schema itself refuses a negative balance and a non-positive trans
     s << "INSERT INTO transfers (id, debit_account, credit_account, amount_fen, currency, kind, ref, created_at_ms) "
          "VALUES ('z', 'external:clearing', 'ent:ent_1:available', 0, 'CNY', 'deposit', 'r', 0)";
   }));
+}
+
+namespace {
+
+// A task escrow of 10,000 fen with one assignment reserving it, as two-phase escrow leaves it.
+void reserved_assignment(soci::session& s) {
+  transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 10'000, "deposit", "d");
+  transfer(s, "hold:tsk_1", "ent:ent_1:available", "task:tsk_1:escrow", 10'000, "escrow_hold", "tsk_1");
+  transfer(s, "rsv:asg_1", "task:tsk_1:escrow", "asg:asg_1:reserved", 10'000, "escrow_reserve", "tsk_1");
+}
+
+std::vector<TransferSpec> legs_of(std::int64_t fee, std::int64_t iit, std::int64_t net) {
+  std::vector<TransferSpec> legs;
+  const auto add = [&](const char* part, const std::string& to, std::int64_t amount, const char* kind) {
+    TransferSpec t;
+    t.id = std::string("stl:asg_1:") + part;
+    t.debit_account = "asg:asg_1:reserved";
+    t.credit_account = to;
+    t.amount_fen = amount;
+    t.kind = kind;
+    t.ref = "stl_1";
+    legs.push_back(t);
+  };
+  add("fee", kFeeRevenue, fee, "settlement_fee");
+  add("iit", kIitPayable, iit, "settlement_iit");
+  add("net", "wkr:w_1:payable", net, "settlement_net");
+  return legs;
+}
+
+}  // namespace
+
+TEST_CASE("post_legs: the legs are written together, their account debited once for their sum") {
+  TestDb t;
+  std::vector<std::string> seen;
+  t.db.tx([&](soci::session& s) {
+    reserved_assignment(s);
+    CHECK(post_legs(s, legs_of(2'000, 300, 7'700), [&](const TransferSpec& leg) { seen.push_back(leg.kind); }) ==
+          Applied::applied);
+    // The platform's credits wait for the commit, but a read of the account sees them.
+    CHECK(balance_of(s, kFeeRevenue) == 2'000);
+    CHECK(balance_of(s, "asg:asg_1:reserved") == 0);
+  });
+  CHECK(seen == std::vector<std::string>{"settlement_fee", "settlement_iit", "settlement_net"});
+  t.db.with([](soci::session& s) {
+    CHECK(balance_of(s, kFeeRevenue) == 2'000);
+    CHECK(balance_of(s, kIitPayable) == 300);
+    CHECK(balance_of(s, "wkr:w_1:payable") == 7'700);
+    CHECK(balance_of(s, "asg:asg_1:reserved") == 0);
+    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers WHERE id LIKE 'stl:asg_1:%'") == 3);
+    CHECK(TestDb::sum_of_balances(s) == 0);
+  });
+  // Again: the first leg is found, nothing more is written.
+  t.db.tx([](soci::session& s) { CHECK(post_legs(s, legs_of(2'000, 300, 7'700)) == Applied::duplicate); });
+  t.db.with([](soci::session& s) { CHECK(balance_of(s, kFeeRevenue) == 2'000); });
+}
+
+TEST_CASE("post_legs: more than the account holds rolls back every leg, the deferred credits too") {
+  TestDb t;
+  t.db.tx([](soci::session& s) { reserved_assignment(s); });
+  CHECK_THROWS_AS(t.db.tx([](soci::session& s) { post_legs(s, legs_of(2'000, 300, 7'701)); }), InsufficientFunds);
+  t.db.with([](soci::session& s) {
+    CHECK(balance_of(s, kFeeRevenue) == 0);
+    CHECK(balance_of(s, kIitPayable) == 0);
+    CHECK(balance_of(s, "asg:asg_1:reserved") == 10'000);
+    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers WHERE id LIKE 'stl:%'") == 0);
+    CHECK(TestDb::sum_of_balances(s) == 0);
+  });
+  // Legs that do not leave one account, or add up to nothing: a programmer error, nothing written.
+  auto mixed = legs_of(2'000, 300, 7'700);
+  mixed[1].debit_account = "task:tsk_1:escrow";
+  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, mixed); }), std::logic_error);
+  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, {}); }), std::logic_error);
+}
+
+TEST_CASE("post_legs: deferred platform credits follow savepoints as the event kit uses them") {
+  TestDb t;
+  t.db.tx([](soci::session& s) { reserved_assignment(s); });
+  t.db.tx([](soci::session& s) {
+    // An event that fails after its legs: its deferred credits are dropped with its savepoint.
+    s << "SAVEPOINT crowd_event";
+    post_legs(s, legs_of(2'000, 300, 7'700));
+    crowd::db::drop_deferred(s);
+    s << "ROLLBACK TO SAVEPOINT crowd_event";
+    s << "RELEASE SAVEPOINT crowd_event";
+    // The next one succeeds: flushed inside its savepoint.
+    s << "SAVEPOINT crowd_event";
+    post_legs(s, legs_of(1'000, 500, 8'500));
+    crowd::db::flush_deferred(s);
+    s << "RELEASE SAVEPOINT crowd_event";
+    // A debit of a platform account in the same transaction sees its credits first.
+    transfer(s, "iit:remit:1", kIitPayable, kClearing, 500, "iit_remittance", "x");
+  });
+  t.db.with([](soci::session& s) {
+    CHECK(balance_of(s, kFeeRevenue) == 1'000);
+    CHECK(balance_of(s, kIitPayable) == 0);
+    CHECK(balance_of(s, "wkr:w_1:payable") == 8'500);
+    CHECK(TestDb::sum_of_balances(s) == 0);
+  });
 }

@@ -122,8 +122,8 @@ struct Payout {
   Split split;
   int tax_year = 0;
   int tax_month = 0;
-  bool withholds = false;          // gross > 0: the payment enters the worker's IIT cumulation
-  domain::IitYearState tax_after;  // the state after this payment (= tax_before when !withholds)
+  bool withholds = false;                     // gross > 0: the payment enters the worker's IIT cumulation
+  domain::IitYearState tax_after;             // the state after this payment (= tax_before when !withholds)
   std::optional<domain::IitComputation> iit;  // the IIT computation (audit evidence); none when !withholds
 
   // The computation as stored and shown: IitComputation::to_json() plus "method": "cumulative"; null

@@ -282,9 +282,10 @@ int main(int argc, char** argv) {
     ::setenv("CROWD_BIN_DIR", (build / "services").c_str(), 1);
   }
   // No payment provider: the enterprises' deposits are credited at once (the bench measures settlement).
-  test::Platform p(
-      "bench",
-      {{"CROWD_LOG_LEVEL", "warn"}, {"CROWD_WORKERS", "2"}, {"CROWD_EVENT_BATCH", std::getenv("B") ? std::getenv("B") : "500"}, {"CROWD_PROVIDER_URL", ""}});
+  test::Platform p("bench", {{"CROWD_LOG_LEVEL", "warn"},
+                             {"CROWD_WORKERS", "2"},
+                             {"CROWD_EVENT_BATCH", std::getenv("B") ? std::getenv("B") : "500"},
+                             {"CROWD_PROVIDER_URL", ""}});
   p.start("settlement");
   std::printf("settlement benchmark: %d accepted deliveries, %d workers, SQLite, Redis appendfsync everysec\n", n,
               workers);
