@@ -200,8 +200,12 @@ class Database::Checkpointer {
   std::thread thread_;
 };
 
-Database::Database(std::string url, std::size_t pool_size) : pool_size_(pool_size) {
+Database::Database(std::string url, std::size_t pool_size, DatabaseOptions options) : pool_size_(pool_size) {
   if (pool_size_ == 0) throw std::invalid_argument("db: pool_size must be positive");
+  const int page = options.sqlite_page_size;
+  if (page < 512 || page > 65536 || (page & (page - 1)) != 0) {
+    throw std::invalid_argument("db: sqlite_page_size must be a power of two from 512 to 65536");
+  }
   const soci::backend_factory* factory = nullptr;
   std::string params;
   if (url.rfind(kSqlitePrefix, 0) == 0) {
@@ -224,20 +228,17 @@ Database::Database(std::string url, std::size_t pool_size) : pool_size_(pool_siz
     if (backend_ == Backend::sqlite) {
       // WAL lets readers run beside the one writer; NORMAL is durable across process crashes (only an OS
       // crash may lose the last commits); writers wait up to 10 s for the lock instead of failing.
-      // 16 KiB pages for a new database (an existing one keeps its page size; VACUUM outside WAL mode
-      // changes it): a settlement writes rows into a dozen B-trees, and with SQLite's default 4 KiB pages
-      // those rows, growing in place (a reservation posted, an escrow's counters), split pages and miss the
-      // page cache far more often. The settlement benchmark ran about 10 % faster with 16 KiB.
-      s << "PRAGMA page_size=16384";
+      // Before WAL: a new database file takes this page size (DatabaseOptions).
+      s << "PRAGMA page_size=" + std::to_string(page);
       s << "PRAGMA journal_mode=WAL";
       s << "PRAGMA synchronous=NORMAL";
       s << "PRAGMA busy_timeout=10000";
       // The committing writer copies the WAL back into the database (with two fsyncs) once the WAL holds
       // this many pages, and waits for it. The background checkpointer copies most frames before that, but
       // under a steady stream of commits it never finds the WAL wholly copied at a moment a writer starts,
-      // so the WAL only starts over after a writer's own checkpoint. 10,000 pages (160 MB of 16 KiB pages)
-      // make those stops rare (the settlement benchmark: about one per 20,000 settlements, 8 % faster
-      // than with 2,500); journal_size_limit then truncates the file back to 64 MB.
+      // so the WAL only starts over after a writer's own checkpoint. 10,000 pages (40 MB of 4 KiB pages,
+      // 160 MB of settlement's 16 KiB) make those stops rare (the settlement benchmark: about one per
+      // 20,000 settlements, 8 % faster than 2,500 pages); journal_size_limit truncates the file to 64 MB.
       s << "PRAGMA wal_autocheckpoint=10000";
       s << "PRAGMA journal_size_limit=67108864";
       s << "PRAGMA foreign_keys=ON";

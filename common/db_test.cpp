@@ -260,7 +260,7 @@ TEST_CASE("concurrent writers queue on the lock instead of failing") {
 }
 
 TEST_CASE(
-    "SQLite: 16 KiB pages, and every pooled session has WAL, foreign keys and a busy timeout; the folder is created") {
+    "SQLite: every pooled session has WAL, foreign keys and a busy timeout; a new file takes the page size given") {
   TempDir dir;
   const fs::path file = dir.path() / "nested" / "deeper" / "svc.db";
   Database db("sqlite3://db=" + file.string() + " timeout=5", 2);
@@ -273,7 +273,7 @@ TEST_CASE(
         std::string mode;
         int fk = 0, busy = 0, sync = 0, page = 0;
         *s << "PRAGMA page_size", soci::into(page);
-        CHECK(page == 16384);  // a new database
+        CHECK(page == 4096);  // SQLite's default for a new database unless DatabaseOptions say otherwise
         *s << "PRAGMA journal_mode", soci::into(mode);
         *s << "PRAGMA foreign_keys", soci::into(fk);
         *s << "PRAGMA busy_timeout", soci::into(busy);
@@ -285,6 +285,21 @@ TEST_CASE(
       }
     });
   });
+  // A new file takes the page size it is given; a file that exists keeps its own.
+  Database big("sqlite3://db=" + (dir.path() / "big.db").string(), 1, {.sqlite_page_size = 16384});
+  big.with([](soci::session& s) {
+    int page = 0;
+    s << "PRAGMA page_size", soci::into(page);
+    CHECK(page == 16384);
+  });
+  Database same("sqlite3://db=" + file.string() + " timeout=5", 1, {.sqlite_page_size = 16384});
+  same.with([](soci::session& s) {
+    int page = 0;
+    s << "PRAGMA page_size", soci::into(page);
+    CHECK(page == 4096);
+  });
+  CHECK_THROWS_AS(Database("sqlite3://db=" + (dir.path() / "odd.db").string(), 1, {.sqlite_page_size = 5000}),
+                  std::invalid_argument);
   db.migrate({{"001_fk",
                "CREATE TABLE t_parent (id TEXT PRIMARY KEY);\n"
                "CREATE TABLE t_child (id TEXT PRIMARY KEY, parent TEXT NOT NULL REFERENCES t_parent (id));"}});

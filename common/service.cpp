@@ -67,7 +67,7 @@ http::Response problem_response(const http::Problem& p, const http::Request& req
 
 }  // namespace
 
-Service::Service(std::string name, int default_port)
+Service::Service(std::string name, int default_port, db::DatabaseOptions db_options)
     : cfg_(config::ServiceConfig::from_env(name, default_port)), impl_(std::make_unique<Impl>()) {
   log::init(cfg_.service, cfg_.log_level);
   clock::init_from_env();
@@ -76,7 +76,7 @@ Service::Service(std::string name, int default_port)
     log::error("CROWD_TOKEN_SECRET must be set to at least 32 characters");
     throw std::runtime_error("CROWD_TOKEN_SECRET must be set to at least 32 characters");
   }
-  db_ = std::make_unique<db::Database>(cfg_.db_url, static_cast<std::size_t>(cfg_.workers + 3));
+  db_ = std::make_unique<db::Database>(cfg_.db_url, static_cast<std::size_t>(cfg_.workers + 3), db_options);
 }
 
 Service::~Service() = default;

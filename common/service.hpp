@@ -26,7 +26,7 @@ namespace crowd {
 
 class Service {
  public:
-  Service(std::string name, int default_port);
+  Service(std::string name, int default_port, db::DatabaseOptions db_options = {});
   ~Service();
 
   const config::ServiceConfig& config() const { return cfg_; }

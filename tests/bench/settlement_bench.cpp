@@ -12,14 +12,19 @@
 //    Then the same again without assignment.created: each acceptance overtakes its assignment and reserves
 //    and posts in one transaction. CROWD_BENCH_ONLY=reserved|overtaking runs one of the two.
 // 4. Ceilings on the same machine: a raw XREADGROUP+XACK loop on the same Redis, pipelined XADD, and the
-//    SQLite commit rate of single-row and 1000-row transactions (WAL, synchronous=NORMAL).
+//    SQLite commit rate of single-row and 1000-row transactions (WAL, synchronous=NORMAL), with SQLite's
+//    default 4 KiB pages (the other services) and settlement's 16 KiB.
 #include <soci/soci.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -82,7 +87,32 @@ std::int64_t percentile(std::vector<std::int64_t> v, double p) {
 struct Figures {
   double settlements_per_s = 0;
   std::int64_t p50_ms = 0, p99_ms = 0, max_ms = 0;
+  double cpu_us_per_settlement = 0;  // the settlement process's user + system time, all its threads
 };
+
+// User + system CPU seconds of a process so far (/proc/PID/stat, fields 14 and 15).
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string f;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stoll(f);
+    if (i == 15) stime = std::stoll(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// A line of /proc/PID/status in MiB ("VmHWM", "VmRSS").
+double status_mib(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024.0;  // kB
+  }
+  return 0;
+}
 
 // How many rows `table` of settlement's SQLite database holds (read beside the running service; WAL).
 std::int64_t rows_in(const std::string& dir, const std::string& table) {
@@ -192,11 +222,13 @@ Figures run_settlement(test::Platform& p, int n, int workers, bool reserved_firs
   }
   // Progress on stderr (a profiler can attach to the settlement process now: only settlements follow).
   std::fprintf(stderr, "bench: %s: escrows held; sending %d delivery.accepted\n", label, n);
+  const double cpu_before = cpu_seconds(p.pid("settlement"));
   auto started = Clock::now();
   xadd_all(r, "events:delivery", accepted);
   wait_for_len(r, "events:settlement", before + 2LL * n, 600);
   Figures f;
   f.settlements_per_s = n / seconds_since(started);
+  f.cpu_us_per_settlement = (cpu_seconds(p.pid("settlement")) - cpu_before) * 1e6 / n;
   std::fprintf(stderr, "bench: %s: done\n", label);
 
   // Latency: the stream time of each settlement.completed minus its delivery's accepted_at_ms.
@@ -242,8 +274,9 @@ double raw_xadd_pipelined(int redis_port, int n) {
   return n / seconds_since(started);
 }
 
-std::pair<double, double> sqlite_commit_rates(const std::string& dir, int n) {
-  db::Database d("sqlite3://db=" + dir + "/ceiling.db timeout=10", 1);
+std::pair<double, double> sqlite_commit_rates(const std::string& dir, int n, int page_size) {
+  db::Database d("sqlite3://db=" + dir + "/ceiling-" + std::to_string(page_size) + ".db timeout=10", 1,
+                 {.sqlite_page_size = page_size});
   d.with([](soci::session& s) { s << "CREATE TABLE t (id TEXT PRIMARY KEY, v BIGINT NOT NULL)"; });
   auto started = Clock::now();
   for (int i = 0; i < n; ++i) {
@@ -296,7 +329,9 @@ int main(int argc, char** argv) {
   if (only != "reserved") o = run_settlement(p, n, workers, false, "overtaking");
   double xrg = raw_xreadgroup_ack(p.redis_port(), n);
   double xadd = raw_xadd_pipelined(p.redis_port(), n);
-  auto [single, batched] = sqlite_commit_rates(p.dir(), std::min(n, 20000));
+  // SQLite's default pages (the other services) and settlement's 16 KiB pages.
+  auto [single, batched] = sqlite_commit_rates(p.dir(), std::min(n, 20000), 4096);
+  auto [single16, batched16] = sqlite_commit_rates(p.dir(), std::min(n, 20000), 16384);
   std::printf("%-52s %12s\n", "what", "figure");
   const auto print = [](const char* what, const Figures& x) {
     std::printf("%-52s %10.0f/s\n", what, x.settlements_per_s);
@@ -304,13 +339,18 @@ int main(int argc, char** argv) {
                 static_cast<long long>(x.p50_ms));
     std::printf("%-52s %9lld ms\n", "  latency p99", static_cast<long long>(x.p99_ms));
     std::printf("%-52s %9lld ms\n", "  latency max", static_cast<long long>(x.max_ms));
+    std::printf("%-52s %9.1f µs\n", "  settlement CPU per settlement (all threads)", x.cpu_us_per_settlement);
   };
   if (only != "overtaking") print("settlements, assignment reserved first (the usual)", f);
   if (only != "reserved") print("settlements, acceptance overtook its assignment", o);
+  const pid_t pid = p.pid("settlement");
+  std::printf("%-52s %9.0f MiB\n", "settlement memory: peak RSS", status_mib(pid, "VmHWM"));
   std::printf("%-52s %10.0f/s\n", "ceiling: raw XREADGROUP COUNT 100 + XACK loop", xrg);
   std::printf("%-52s %10.0f/s\n", "ceiling: XADD, 1000 pipelined", xadd);
-  std::printf("%-52s %10.0f/s\n", "ceiling: SQLite single-row transactions", single);
-  std::printf("%-52s %10.0f/s\n", "ceiling: SQLite rows in 1000-row transactions", batched);
+  std::printf("%-52s %10.0f/s\n", "ceiling: SQLite single-row transactions, 4 KiB pages", single);
+  std::printf("%-52s %10.0f/s\n", "ceiling: SQLite single-row transactions, 16 KiB pages", single16);
+  std::printf("%-52s %10.0f/s\n", "ceiling: SQLite rows in 1000-row transactions, 4 KiB", batched);
+  std::printf("%-52s %10.0f/s\n", "ceiling: SQLite rows in 1000-row transactions, 16 KiB", batched16);
   p.stop("settlement");
   return 0;
 }

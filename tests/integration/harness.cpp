@@ -406,6 +406,11 @@ void Platform::start(const std::string& service, std::map<std::string, std::stri
   if (!ready || !p->running()) throw std::runtime_error(service + " did not become ready; log:\n" + log_tail(service));
 }
 
+pid_t Platform::pid(const std::string& service) const {
+  const auto it = procs_.find(service);
+  return it == procs_.end() || !it->second ? -1 : it->second->pid();
+}
+
 bool Platform::wait_exit(const std::string& service, std::chrono::milliseconds timeout) {
   auto it = procs_.find(service);
   if (it == procs_.end()) return true;

@@ -80,6 +80,7 @@ class Platform {
   std::string log_path(const std::string& service) const;
   std::string log_tail(const std::string& service, std::size_t bytes = 4000) const;
   int redis_port() const { return redis_port_; }
+  pid_t pid(const std::string& service) const;  // -1 when not started
   std::string dir() const { return dir_; }
   bool uses_postgres() const { return pg_; }
 
