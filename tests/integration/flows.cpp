@@ -60,6 +60,12 @@ void deposit(Platform& p, const Party& ent, std::int64_t amount_fen, const std::
     last = p.call("settlement", "GET", "/v1/deposits/" + id, nullptr, ent.token);
     return last.status == 200 && last.json_body()["status"] == "completed";
   });
+  // A deposit that failed: what settlement and the sandbox said about it (placement answers are logged).
+  if (!done) {
+    const std::string logs =
+        "settlement:\n" + p.log_tail("settlement", 3000) + "\npaysandbox:\n" + p.log_tail("paysandbox", 3000);
+    MESSAGE(logs);
+  }
   REQUIRE_MESSAGE(done, describe(last));
 }
 
