@@ -4,8 +4,8 @@
 # checks that the nginx edge routes every registered route to its service. Exits non-zero when anything fails.
 #
 #   scripts/test.sh                 all tests on SQLite
-#   scripts/test.sh --pg            then the whole-system tests and the kit's database tests again on a
-#                                   throwaway PostgreSQL 15 (scripts/pg.sh)
+#   scripts/test.sh --pg            then the whole-system tests, the kit's database and event tests and
+#                                   settlement's unit tests again on a throwaway PostgreSQL 15 (scripts/pg.sh)
 #   scripts/test.sh -- ARGS...      extra arguments for ctest, e.g. -- -R settlement --repeat until-fail:3
 #
 # Environment: CROWD_BUILD_JOBS (parallel compile jobs, default: the number of cores),
@@ -62,6 +62,8 @@ if ((with_pg)); then
   # shellcheck disable=SC2064 # expand the folder now
   trap "scripts/pg.sh stop $(printf '%q' "$CROWD_PG_DIR")" EXIT
   ctest --preset debug -L integration "${ctest_args[@]}"
-  echo "[test] kit database tests on PostgreSQL (CROWD_TEST_PG_URL)"
-  build/debug/common/common_tests --source-file='*db_test.cpp'
+  echo "[test] kit database and event tests on PostgreSQL (CROWD_TEST_PG_URL)"
+  build/debug/common/common_tests --source-file='*db_test.cpp,*events_test.cpp'
+  echo "[test] settlement's unit tests (ledger, escrow, payouts, simulation) on PostgreSQL"
+  SETTLEMENT_TEST_PG_URL=$CROWD_TEST_PG_URL build/debug/services/settlement/settlement_tests
 fi

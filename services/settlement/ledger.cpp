@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <functional>
 #include <string_view>
 #include <unordered_set>
@@ -179,6 +180,9 @@ struct PendingCredits final : db::DeferredWrites {
   void flush(soci::session& s) override {
     auto pending = std::move(totals);
     totals.clear();
+    // Always in the same order: two instances committing at once (PostgreSQL) lock the rows alike and
+    // cannot deadlock on them.
+    std::sort(pending.begin(), pending.end());
     for (const auto& [id, total] : pending) credit_now(s, id, total);
   }
   void drop() noexcept override { totals.clear(); }
