@@ -109,6 +109,19 @@ void check_same_assignment(const events::Event& e, const Reservation& known, Res
   if (auto problem = reservation_mismatch(known, r)) refuse(e, *problem);
 }
 
+// The row of an assignment's reservation, from the figures of the event that names it.
+Reservation reservation_of(const ReserveRequest& r, const std::string& status) {
+  Reservation x;
+  x.assignment_id = r.assignment_id;
+  x.task_id = r.task_id;
+  x.enterprise_id = r.enterprise_id;
+  x.worker_id = r.worker_id;
+  x.units = r.units;
+  x.amount_fen = r.amount_fen;
+  x.status = status;
+  return x;
+}
+
 // Reserves the assignment's share now: "rsv:{asg}" from the task escrow to asg:{asg}:reserved, and the row.
 // Only money no other assignment reserved may be taken (reserve_problem against the task escrow's balance,
 // which holds exactly the unreserved money; the conditional debit in transfer() is the guard).
@@ -122,14 +135,7 @@ Reservation reserve(soci::session& s, const events::Event& e, const EscrowState&
     // instances) gets here. Retried, the row is then found.
     throw std::runtime_error("transfer " + transfer_id + " was written concurrently; the event will be retried");
   }
-  Reservation x;
-  x.assignment_id = r.assignment_id;
-  x.task_id = r.task_id;
-  x.enterprise_id = r.enterprise_id;
-  x.worker_id = r.worker_id;
-  x.units = r.units;
-  x.amount_fen = r.amount_fen;
-  x.status = kReserved;
+  Reservation x = reservation_of(r, kReserved);
   insert_reservation(s, x);
   return x;
 }
@@ -159,14 +165,7 @@ void void_reservation(soci::session& s, const events::Event& e, const EscrowStat
     refuse(e, "assignment " + r.assignment_id + " was settled; it cannot be voided");
   }
   if (auto problem = assignment_figures_problem(escrow, r)) refuse(e, *problem);
-  Reservation x;
-  x.assignment_id = r.assignment_id;
-  x.task_id = r.task_id;
-  x.enterprise_id = r.enterprise_id;
-  x.worker_id = r.worker_id;
-  x.units = r.units;
-  x.amount_fen = r.amount_fen;
-  x.status = kVoided;
+  Reservation x = reservation_of(r, kVoided);
   x.ended_by = why;
   const std::string escrow_account = task_escrow(r.task_id);
   x.moved_money =
@@ -404,11 +403,8 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
   r.split = pay.split;
 
   const auto legs = settlement_legs_from(reserved, a.assignment_id, r.id, a.worker_id, r.split);
-  if (auto problem = legs_problem(legs, reserved, a.amount_fen)) {
-    throw std::logic_error("settlement legs: " + *problem);
-  }
   // Crash points (test builds) after every write of the settlement path: each must leave nothing half done.
-  if (post_legs(s, legs, [](const TransferSpec& leg) {
+  if (post_legs(s, legs, a.amount_fen, [](const TransferSpec& leg) {
         crash_point(("settlement.settle.after_" + leg.kind).c_str());
       }) == Applied::duplicate) {
     refuse(e, "a settlement transfer of assignment " + a.assignment_id + " exists without a settlement");
@@ -593,8 +589,7 @@ void on_dispute_resolved(soci::session& s, const events::Event& e) {
     const Payout& pay = at.payout;
     r.split = pay.split;
     const auto legs = settlement_legs_from(reserved, d.assignment_id, r.id, d.worker_id, r.split);
-    if (auto problem = legs_problem(legs, reserved, share)) throw std::logic_error("ruling legs: " + *problem);
-    if (post_legs(s, legs) == Applied::duplicate) {
+    if (post_legs(s, legs, share) == Applied::duplicate) {
       refuse(e, "a settlement transfer of assignment " + d.assignment_id + " exists without a settlement");
     }
     if (pay.withholds) save_iit_year(s, d.worker_id, at.tax_row, iit_row_of(pay.tax_after));

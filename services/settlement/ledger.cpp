@@ -259,16 +259,10 @@ Applied transfer(soci::session& s, const TransferSpec& t) {
   return Applied::applied;
 }
 
-Applied post_legs(soci::session& s, const std::vector<TransferSpec>& legs,
+Applied post_legs(soci::session& s, const std::vector<TransferSpec>& legs, std::int64_t total_fen,
                   const std::function<void(const TransferSpec&)>& after_leg) {
   if (legs.empty()) throw std::logic_error("post_legs: no legs");
-  std::int64_t total = 0;
-  for (const auto& leg : legs) {
-    if (leg.amount_fen < 0 || __builtin_add_overflow(total, leg.amount_fen, &total)) {
-      throw std::logic_error("invalid legs: amounts");
-    }
-  }
-  if (auto problem = legs_problem(legs, legs.front().debit_account, total)) {
+  if (auto problem = legs_problem(legs, legs.front().debit_account, total_fen)) {
     throw std::logic_error("invalid legs: " + *problem);
   }
   const long long now = clock::now_ms();
@@ -279,7 +273,7 @@ Applied post_legs(soci::session& s, const std::vector<TransferSpec>& legs,
     credit(s, leg.credit_account, leg.amount_fen);
     if (after_leg) after_leg(leg);
   }
-  debit(s, legs.front().debit_account, total);
+  debit(s, legs.front().debit_account, total_fen);
   return Applied::applied;
 }
 

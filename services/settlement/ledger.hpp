@@ -96,13 +96,14 @@ Applied transfer(soci::session& s, const TransferSpec& t);
 Applied transfer(soci::session& s, const std::string& id, const std::string& from, const std::string& to,
                  std::int64_t amount_fen, const std::string& kind, const std::string& ref);
 
-// Linked legs that split one amount leaving one account (a settlement's fee, IIT and net), written together
-// in the caller's open transaction: each leg's row and credit, then one conditional debit of their sum
-// (the overdraft guard, InsufficientFunds). `after_leg` (may be empty) runs after each leg is written (crash
-// points). The legs must satisfy legs_problem against their sum (std::logic_error otherwise). A leg id
-// already present: Applied::duplicate at once, and the caller's transaction must roll back (earlier legs
-// may be written). Accounts are opened on first use.
-Applied post_legs(soci::session& s, const std::vector<TransferSpec>& legs,
+// Linked legs that split `total_fen` leaving one account (a settlement's fee, IIT and net), written
+// together in the caller's open transaction: each leg's row and credit, then one conditional debit of the
+// total (the overdraft guard, InsufficientFunds). `after_leg` (may be empty) runs after each leg is written
+// (crash points). Legs that fail legs_problem (not all leaving the first leg's account, not adding up to
+// total_fen, any invalid leg): std::logic_error, nothing written. A leg id already present:
+// Applied::duplicate at once, and the caller's transaction must roll back (earlier legs may be written).
+// Accounts are opened on first use.
+Applied post_legs(soci::session& s, const std::vector<TransferSpec>& legs, std::int64_t total_fen,
                   const std::function<void(const TransferSpec&)>& after_leg = {});
 
 // Whether a transfer with this id was written (a release or any other effect already applied).

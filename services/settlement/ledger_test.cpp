@@ -197,8 +197,8 @@ TEST_CASE("post_legs: the legs are written together, their account debited once 
   std::vector<std::string> seen;
   t.db.tx([&](soci::session& s) {
     reserved_assignment(s);
-    CHECK(post_legs(s, legs_of(2'000, 300, 7'700), [&](const TransferSpec& leg) { seen.push_back(leg.kind); }) ==
-          Applied::applied);
+    CHECK(post_legs(s, legs_of(2'000, 300, 7'700), 10'000,
+                    [&](const TransferSpec& leg) { seen.push_back(leg.kind); }) == Applied::applied);
     // The platform's credits wait for the commit, but a read of the account sees them.
     CHECK(balance_of(s, kFeeRevenue) == 2'000);
     CHECK(balance_of(s, "asg:asg_1:reserved") == 0);
@@ -213,14 +213,15 @@ TEST_CASE("post_legs: the legs are written together, their account debited once 
     CHECK(TestDb::sum_of_balances(s) == 0);
   });
   // Again: the first leg is found, nothing more is written.
-  t.db.tx([](soci::session& s) { CHECK(post_legs(s, legs_of(2'000, 300, 7'700)) == Applied::duplicate); });
+  t.db.tx([](soci::session& s) { CHECK(post_legs(s, legs_of(2'000, 300, 7'700), 10'000) == Applied::duplicate); });
   t.db.with([](soci::session& s) { CHECK(balance_of(s, kFeeRevenue) == 2'000); });
 }
 
 TEST_CASE("post_legs: more than the account holds rolls back every leg, the deferred credits too") {
   TestDb t;
   t.db.tx([](soci::session& s) { reserved_assignment(s); });
-  CHECK_THROWS_AS(t.db.tx([](soci::session& s) { post_legs(s, legs_of(2'000, 300, 7'701)); }), InsufficientFunds);
+  CHECK_THROWS_AS(t.db.tx([](soci::session& s) { post_legs(s, legs_of(2'000, 300, 7'701), 10'001); }),
+                  InsufficientFunds);
   t.db.with([](soci::session& s) {
     CHECK(balance_of(s, kFeeRevenue) == 0);
     CHECK(balance_of(s, kIitPayable) == 0);
@@ -231,8 +232,12 @@ TEST_CASE("post_legs: more than the account holds rolls back every leg, the defe
   // Legs that do not leave one account, or add up to nothing: a programmer error, nothing written.
   auto mixed = legs_of(2'000, 300, 7'700);
   mixed[1].debit_account = "task:tsk_1:escrow";
-  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, mixed); }), std::logic_error);
-  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, {}); }), std::logic_error);
+  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, mixed, 10'000); }), std::logic_error);
+  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, {}, 0); }), std::logic_error);
+  // Legs that do not add up to the amount they split.
+  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, legs_of(2'000, 300, 7'700), 9'999); }),
+                  std::logic_error);
+  t.db.with([](soci::session& s) { CHECK(balance_of(s, "asg:asg_1:reserved") == 10'000); });
 }
 
 TEST_CASE("post_legs: deferred platform credits follow savepoints as the event kit uses them") {
@@ -241,13 +246,13 @@ TEST_CASE("post_legs: deferred platform credits follow savepoints as the event k
   t.db.tx([](soci::session& s) {
     // An event that fails after its legs: its deferred credits are dropped with its savepoint.
     s << "SAVEPOINT crowd_event";
-    post_legs(s, legs_of(2'000, 300, 7'700));
+    post_legs(s, legs_of(2'000, 300, 7'700), 10'000);
     crowd::db::drop_deferred(s);
     s << "ROLLBACK TO SAVEPOINT crowd_event";
     s << "RELEASE SAVEPOINT crowd_event";
     // The next one succeeds: flushed inside its savepoint.
     s << "SAVEPOINT crowd_event";
-    post_legs(s, legs_of(1'000, 500, 8'500));
+    post_legs(s, legs_of(1'000, 500, 8'500), 10'000);
     crowd::db::flush_deferred(s);
     s << "RELEASE SAVEPOINT crowd_event";
     // A debit of a platform account in the same transaction sees its credits first.

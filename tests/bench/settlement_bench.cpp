@@ -115,16 +115,15 @@ double status_mib(pid_t pid, const std::string& key) {
 }
 
 // How many rows `table` of settlement's SQLite database holds (read beside the running service; WAL).
-std::int64_t rows_in(const std::string& dir, const std::string& table) {
-  db::Database d("sqlite3://db=" + dir + "/settlement.db timeout=10", 1);
+std::int64_t rows_in(db::Database& d, const std::string& table) {
   long long n = 0;
   d.with([&](soci::session& s) { s << "SELECT COUNT(*) FROM " + table, soci::into(n); });
   return n;
 }
 
-void wait_for_rows(const std::string& dir, const std::string& table, std::int64_t n, int timeout_s) {
+void wait_for_rows(db::Database& d, const std::string& table, std::int64_t n, int timeout_s) {
   auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
-  while (rows_in(dir, table) < n) {
+  while (rows_in(d, table) < n) {
     if (Clock::now() > deadline) throw std::runtime_error("timed out waiting for rows in " + table);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -182,12 +181,13 @@ Figures run_settlement(test::Platform& p, int n, int workers, bool reserved_firs
     units.push_back(std::move(u));
   }
   const std::int64_t before = r.command({"XLEN", "events:settlement"}).integer;
-  const std::int64_t reservations_before = rows_in(p.dir(), "reservations");
+  db::Database settlement_db("sqlite3://db=" + p.dir() + "/settlement.db timeout=10", 1);
+  const std::int64_t reservations_before = rows_in(settlement_db, "reservations");
   xadd_all(r, "events:tasks", created);
   wait_for_len(r, "events:settlement", before + n, 600);
   if (reserved_first) {
     xadd_all(r, "events:matching", assigned);
-    wait_for_rows(p.dir(), "reservations", reservations_before + n, 600);
+    wait_for_rows(settlement_db, "reservations", reservations_before + n, 600);
   }
 
   if (const char* drop = std::getenv("CROWD_BENCH_DROP")) {
