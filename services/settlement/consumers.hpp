@@ -20,11 +20,12 @@ class WaitingForEvent : public std::runtime_error {
 void on_task_created(soci::session& s, const events::Event& e);
 void on_units_released(soci::session& s, const events::Event& e);
 void on_task_cancelled(soci::session& s, const events::Event& e);
-void on_delivery_accepted(soci::session& s, const events::Event& e);
+void on_delivery_accepted(soci::session& s, const events::Event& e);  // consumers_pay.cpp
 void on_offer_created(soci::session& s, const events::Event& e);
 // invoice.issued (invoicing) → the invoice, kept for the enterprise's statement (once per invoice id).
 void on_invoice_issued(soci::session& s, const events::Event& e);
-// Two-phase escrow per assignment and split rulings (consumers.cpp, 003_escrow_reservations.sql).
+// Two-phase escrow per assignment (consumers.cpp) and split rulings (consumers_pay.cpp);
+// 003_escrow_reservations.sql.
 void on_assignment_created(soci::session& s, const events::Event& e);
 void on_delivery_rejected(soci::session& s, const events::Event& e);
 void on_assignment_expired(soci::session& s, const events::Event& e);
