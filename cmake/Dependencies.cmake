@@ -25,13 +25,17 @@ target_link_libraries(sodium INTERFACE ${SODIUM_LIB})
 
 # crowd_embed_sql(TARGET SERVICE): compiles schemas/sql/SERVICE/*.sql into the binary, so a service
 # carries its own migrations and needs no path to the source tree at run time.
+# crowd_embed_sql(TARGET kit FUNCTION kit_migrations PREFIX "kit/") embeds the kit's own tables
+# (schemas/sql/kit/) the same way under another function name.
 function(crowd_embed_sql target service)
+  cmake_parse_arguments(arg "" "FUNCTION;PREFIX" "" ${ARGN})
   file(GLOB sql_files CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/schemas/sql/${service}/*.sql)
   list(SORT sql_files)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${service}_migrations.cpp)
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSQL_FILES="${sql_files}" -P ${PROJECT_SOURCE_DIR}/cmake/EmbedSql.cmake
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSQL_FILES="${sql_files}" -DFUNCTION=${arg_FUNCTION}
+            -DPREFIX=${arg_PREFIX} -P ${PROJECT_SOURCE_DIR}/cmake/EmbedSql.cmake
     DEPENDS ${sql_files} ${PROJECT_SOURCE_DIR}/cmake/EmbedSql.cmake
     COMMENT "Embedding migrations of ${service}")
   target_sources(${target} PRIVATE ${out})

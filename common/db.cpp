@@ -11,6 +11,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <shared_mutex>
 #include <stdexcept>
@@ -308,7 +309,6 @@ soci::session& Database::Lease::session() {
 }
 
 void Database::begin(soci::session& s) {
-  cache_of(s).next_tx_serial();
   cache_of(s).set_in_tx(true);
   // IMMEDIATE takes the write lock up front: a deferred transaction that later writes can fail with
   // SQLITE_BUSY without waiting, while IMMEDIATE queues on the busy timeout.
@@ -316,7 +316,6 @@ void Database::begin(soci::session& s) {
 }
 
 void Database::begin_read(soci::session& s) {
-  cache_of(s).next_tx_serial();
   if (backend_ == Backend::sqlite) {
     s << "BEGIN";
   } else {
@@ -324,22 +323,25 @@ void Database::begin_read(soci::session& s) {
   }
 }
 
+// A hook or a COMMIT that fails is followed by rollback(), which tells every hook.
 void Database::commit(soci::session& s) {
-  flush_deferred(s);             // a failure here is followed by a ROLLBACK, which drops the rest
-  cache_of(s).next_tx_serial();  // before: a COMMIT that fails is followed by a ROLLBACK anyway
-  cache_of(s).set_in_tx(false);
+  StatementCache& cache = cache_of(s);
+  cache.before_commit(s);
   s << "COMMIT";
+  cache.set_in_tx(false);
+  cache.after_commit();
 }
 
 void Database::rollback(soci::session& s) noexcept {
-  drop_deferred(s);
+  StatementCache* cache = nullptr;
   try {
-    cache_of(s).next_tx_serial();
-    cache_of(s).set_in_tx(false);
+    cache = &cache_of(s);
+    cache->set_in_tx(false);
     s << "ROLLBACK";
   } catch (...) {
     // Nothing to undo when the transaction already ended (e.g. the connection dropped).
   }
+  if (cache != nullptr) cache->after_rollback();
 }
 
 // Contract: safe to call at every start, by several instances at once (PostgreSQL: advisory lock;
@@ -381,6 +383,11 @@ void Database::migrate(const std::vector<Migration>& migrations) {
     throw;
   }
   if (backend_ == Backend::postgresql) s << "SELECT pg_advisory_unlock(" << kMigrateLockKey << ")";
+}
+
+void Database::migrate_service(const std::vector<Migration>& service_migrations) {
+  migrate(kit_migrations());
+  migrate(service_migrations);
 }
 
 bool Database::ping() {
@@ -521,37 +528,56 @@ StatementCache& cache_of(soci::session& s) {
   return *it->second;
 }
 
-bool defer(soci::session& s, DeferredWrites& w) {
+std::size_t StatementCache::next_hook_slot() {
+  static std::atomic<std::size_t> next{0};
+  return next.fetch_add(1);
+}
+
+TxHook& StatementCache::hook(std::size_t slot, std::unique_ptr<TxHook> (*make)()) {
+  if (slot >= hooks_.size()) hooks_.resize(slot + 1);
+  std::unique_ptr<TxHook>& h = hooks_[slot];
+  if (!h) h = make();
+  if (in_tx_ && std::find(active_.begin(), active_.end(), h.get()) == active_.end()) active_.push_back(h.get());
+  return *h;
+}
+
+void StatementCache::before_commit(soci::session& s) {
+  // A hook may ask for another hook while it writes: index, do not iterate.
+  for (std::size_t i = 0; i < active_.size(); ++i) active_[i]->before_commit(s);
+}
+
+void StatementCache::after_commit() noexcept {
+  std::vector<TxHook*> ended;
+  ended.swap(active_);
+  for (TxHook* h : ended) h->after_commit();
+}
+
+void StatementCache::after_rollback() noexcept {
+  std::vector<TxHook*> ended;
+  ended.swap(active_);
+  for (TxHook* h : ended) h->after_rollback();
+}
+
+bool in_transaction(soci::session& s) {
+  return cache_of(s).in_tx();
+}
+
+// One name suffices: savepoints here do not nest (the event kit opens one per event, one at a time).
+void savepoint(soci::session& s) {
+  if (!cache_of(s).in_tx()) throw std::logic_error("db: a savepoint outside a transaction");
+  s << "SAVEPOINT crowd_sp";
+}
+
+void release_savepoint(soci::session& s) {
+  cache_of(s).before_commit(s);
+  s << "RELEASE SAVEPOINT crowd_sp";
+}
+
+void rollback_to_savepoint(soci::session& s) {
   StatementCache& cache = cache_of(s);
-  if (!cache.in_tx()) return false;
-  auto& list = cache.deferred();
-  if (std::find(list.begin(), list.end(), &w) == list.end()) list.push_back(&w);
-  return true;
-}
-
-void flush_deferred(soci::session& s) {
-  auto& list = cache_of(s).deferred();
-  // Taken out first: a flush that throws leaves nothing registered (the caller's rollback drops the rest).
-  std::vector<DeferredWrites*> pending;
-  pending.swap(list);
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    try {
-      pending[i]->flush(s);
-    } catch (...) {
-      for (std::size_t j = i; j < pending.size(); ++j) pending[j]->drop();
-      throw;
-    }
-  }
-}
-
-void drop_deferred(soci::session& s) noexcept {
-  try {
-    auto& list = cache_of(s).deferred();
-    for (DeferredWrites* w : list) w->drop();
-    list.clear();
-  } catch (...) {
-    // cache_of throws only for a session no Database owns, which never registered anything.
-  }
+  cache.after_rollback();
+  s << "ROLLBACK TO SAVEPOINT crowd_sp";
+  s << "RELEASE SAVEPOINT crowd_sp";
 }
 
 Prepared& prepared(soci::session& s, const std::string& sql) {
@@ -628,6 +654,84 @@ std::string get_str(const soci::row& r, std::size_t i) {
   auto v = get_opt_str(r, i);
   if (!v) throw std::domain_error("db: column " + std::to_string(i) + " is NULL");
   return *v;
+}
+
+RowReader::RowReader(const soci::row& r, std::size_t columns) : row_(r) {
+  if (r.size() != columns) {
+    throw std::logic_error("db: a row of " + std::to_string(r.size()) + " columns read as " + std::to_string(columns));
+  }
+}
+
+std::size_t RowReader::next() {
+  if (pos_ >= row_.size()) throw std::logic_error("db: read past the last of " + std::to_string(row_.size()) + " columns");
+  return pos_++;
+}
+
+std::string RowReader::str() {
+  const std::size_t i = next();
+  auto v = get_opt_str(row_, i);
+  if (!v) throw std::logic_error("db: column " + row_.get_properties(i).get_name() + " is NULL");
+  return *v;
+}
+
+std::optional<std::string> RowReader::opt_str() {
+  return get_opt_str(row_, next());
+}
+
+std::int64_t RowReader::i64() {
+  const std::size_t i = next();
+  auto v = get_opt_i64(row_, i);
+  if (!v) throw std::logic_error("db: column " + row_.get_properties(i).get_name() + " is NULL");
+  return *v;
+}
+
+std::optional<std::int64_t> RowReader::opt_i64() {
+  return get_opt_i64(row_, next());
+}
+
+int RowReader::i32() {
+  const std::int64_t v = i64();
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    throw std::logic_error("db: column " + row_.get_properties(pos_ - 1).get_name() + " does not fit an int");
+  }
+  return static_cast<int>(v);
+}
+
+bool RowReader::flag() {
+  return i64() != 0;
+}
+
+void RowReader::done() const {
+  if (pos_ != row_.size()) {
+    throw std::logic_error("db: " + std::to_string(row_.size() - pos_) + " of " + std::to_string(row_.size()) +
+                           " columns left unread");
+  }
+}
+
+std::size_t column_count(std::string_view list) {
+  auto upper_at = [&](std::size_t i, std::string_view word) {
+    if (i + word.size() > list.size()) return false;
+    for (std::size_t k = 0; k < word.size(); ++k) {
+      if (std::toupper(static_cast<unsigned char>(list[i + k])) != word[k]) return false;
+    }
+    const bool start_ok = i == 0 || !std::isalnum(static_cast<unsigned char>(list[i - 1]));
+    const bool end_ok = i + word.size() == list.size() || !std::isalnum(static_cast<unsigned char>(list[i + word.size()]));
+    return start_ok && end_ok;
+  };
+  std::size_t begin = list.find_first_not_of(" \t\n");
+  if (begin != std::string_view::npos && upper_at(begin, "SELECT")) begin += 6;
+  std::size_t count = 1;
+  int depth = 0;
+  bool any = false;
+  for (std::size_t i = begin == std::string_view::npos ? list.size() : begin; i < list.size(); ++i) {
+    const char c = list[i];
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (depth == 0 && c == ',') ++count;
+    if (depth == 0 && upper_at(i, "FROM")) break;
+    if (!std::isspace(static_cast<unsigned char>(c))) any = true;
+  }
+  return any ? count : 0;
 }
 
 bool is_unique_violation(const std::exception& e) {

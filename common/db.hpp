@@ -14,7 +14,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <typeindex>
+#include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -28,13 +29,15 @@ struct Migration {
 };
 // Defined by the file that crowd_embed_sql() generates for each service binary.
 std::vector<Migration> embedded_migrations();
+// The kit's own tables (schemas/sql/kit/: outbox, inbox, idempotency keys), named "kit/NNN_name".
+std::vector<Migration> kit_migrations();
 
 class StatementCache;
 
 struct DatabaseOptions {
   // SQLite: the page size of a database file created now (an existing file keeps its own; VACUUM outside
-  // WAL mode changes it). SQLite's default suits the services' small transactions; the settlement service,
-  // whose event consumer writes rows into a dozen B-trees per event, takes 16 KiB (db.cpp).
+  // WAL mode changes it). SQLite's default suits small transactions; a service whose transactions write rows
+  // into many B-trees may take larger pages (fewer page splits and cache misses).
   int sqlite_page_size = 4096;
 };
 
@@ -101,6 +104,8 @@ class Database {
 
   // Applies migrations not yet recorded in schema_migrations, each in its own transaction.
   void migrate(const std::vector<Migration>& migrations);
+  // The kit's tables, then the service's own migrations: what every service and its tests run at start.
+  void migrate_service(const std::vector<Migration>& service_migrations);
   bool ping();  // for /readyz
 
  private:
@@ -222,68 +227,69 @@ Prepared& prepared(soci::session& s, const std::string& sql);
 // no hashing of the text on every call (the text is still compared, so any const char* is safe).
 Prepared& prepared(soci::session& s, const char* sql);
 
-// Writes that a transaction defers to its end: the totals of many updates of one hot row (the platform's
-// fee account, credited by every settlement) become one update per transaction. See defer().
-class DeferredWrites {
+// A hook on the transactions of one session: what a layer above the kit keeps per session and settles at
+// the transaction's end (a memo of rows known to exist, writes gathered to be made once just before COMMIT).
+//   before_commit   just before COMMIT, and before a savepoint is released (so that what was gathered inside
+//                   a savepoint is written inside it); may write; a throw rolls the transaction back.
+//   after_commit    the transaction committed.
+//   after_rollback  the transaction, or a savepoint, rolled back: what was written since is gone.
+class TxHook {
  public:
-  virtual ~DeferredWrites() = default;
-  virtual void flush(soci::session& s) = 0;  // writes what was deferred, then holds nothing
-  virtual void drop() noexcept = 0;          // forgets it: the writes it stood for were rolled back
+  virtual ~TxHook() = default;
+  virtual void before_commit(soci::session&) {}
+  virtual void after_commit() noexcept {}
+  virtual void after_rollback() noexcept {}
 };
 
-// The statements of one session by SQL text, and what other layers keep per session (session_state).
+// The statements of one session by SQL text, and its transaction hooks (tx_hook).
 class StatementCache {
  public:
   Prepared& get(soci::session& s, const std::string& sql);
   Prepared& get(soci::session& s, const char* sql);
-  std::shared_ptr<void>& state(std::type_index type) { return state_[type]; }
-  std::uint64_t tx_serial() const { return tx_serial_; }
-  void next_tx_serial() { ++tx_serial_; }
+  // The hook in slot `slot` (made by `make` on first use), registered for the open transaction if any.
+  TxHook& hook(std::size_t slot, std::unique_ptr<TxHook> (*make)());
   void set_in_tx(bool in_tx) { in_tx_ = in_tx; }
   bool in_tx() const { return in_tx_; }
-  std::vector<DeferredWrites*>& deferred() { return deferred_; }
+  void before_commit(soci::session& s);  // every registered hook, in order
+  void after_commit() noexcept;          // every registered hook, then none is registered
+  void after_rollback() noexcept;        // every registered hook, then none is registered
   void clear() {
-    deferred_.clear();
+    active_.clear();
+    hooks_.clear();
     by_address_.clear();
     statements_.clear();
-    state_.clear();
   }
+  static std::size_t next_hook_slot();
 
  private:
   std::unordered_map<std::string, std::unique_ptr<Prepared>> statements_;
   std::unordered_map<const char*, std::pair<const std::string*, Prepared*>> by_address_;
-  std::unordered_map<std::type_index, std::shared_ptr<void>> state_;
-  std::uint64_t tx_serial_ = 0;
-  bool in_tx_ = false;                     // between the Database's BEGIN and COMMIT/ROLLBACK
-  std::vector<DeferredWrites*> deferred_;  // registered in this transaction (defer), in order
+  std::vector<std::unique_ptr<TxHook>> hooks_;  // by slot
+  std::vector<TxHook*> active_;                 // registered in this transaction, in order
+  bool in_tx_ = false;                          // between the Database's BEGIN and COMMIT/ROLLBACK
 };
 
 // The cache of a session that a Database owns (std::logic_error for any other session).
 StatementCache& cache_of(soci::session& s);
 
-// One T per pooled session, created on first use and dropped with the session's statements (a PostgreSQL
-// reconnect). For memos about the database that must not outlive what they describe; see tx_serial.
+// The session's hook of type T (a TxHook, default-constructible): created on first use, it lives as long as
+// the session's statements (a PostgreSQL reconnect drops it). Asked for inside a transaction (tx()), it is
+// registered for that transaction's end; hooks run in the order they were first asked for in it.
 template <class T>
-T& session_state(soci::session& s) {
-  std::shared_ptr<void>& slot = cache_of(s).state(std::type_index(typeid(T)));
-  if (!slot) slot = std::make_shared<T>();
-  return *static_cast<T*>(slot.get());
+T& tx_hook(soci::session& s) {
+  static_assert(std::is_base_of_v<TxHook, T>, "tx_hook<T>: T must derive from db::TxHook");
+  static const std::size_t slot = StatementCache::next_hook_slot();
+  return static_cast<T&>(cache_of(s).hook(slot, []() -> std::unique_ptr<TxHook> { return std::make_unique<T>(); }));
 }
+// Whether a write transaction of the Database (tx()) is open on this session.
+bool in_transaction(soci::session& s);
 
-// Changes at every BEGIN, COMMIT and ROLLBACK that the Database issues on this session: a memo of what
-// the current transaction wrote is valid only while it stays the same.
-inline std::uint64_t tx_serial(soci::session& s) {
-  return cache_of(s).tx_serial();
-}
-
-// Registers `w` (kept by the caller, usually session_state) to be flushed just before the COMMIT of the
-// transaction open on this session, or dropped if it rolls back; registering it again in the same
-// transaction does nothing. Returns false when no Database transaction is open (tx()): the caller must
-// write now. A caller that rolls back to a savepoint must drop_deferred first, and flush_deferred before
-// releasing one, so that the deferred writes of one savepoint never outlive it (the event kit does).
-bool defer(soci::session& s, DeferredWrites& w);
-void flush_deferred(soci::session& s);
-void drop_deferred(soci::session& s) noexcept;
+// Savepoints inside a tx(), with the hooks: release runs before_commit first; rollback to the savepoint runs
+// after_rollback (the hooks are asked for again by whoever writes next). The event kit applies each event of
+// a batch inside one when the batch failed as a whole.
+void savepoint(soci::session& s);
+void release_savepoint(soci::session& s);
+void rollback_to_savepoint(soci::session& s);
 
 // Typed reads of a soci::row that do not depend on how the backend declared the column
 // (SQLite reports COUNT(*) and expressions differently from PostgreSQL). On PostgreSQL SUM(BIGINT) is NUMERIC
@@ -292,6 +298,36 @@ std::int64_t get_i64(const soci::row& r, std::size_t i);
 std::optional<std::int64_t> get_opt_i64(const soci::row& r, std::size_t i);
 std::string get_str(const soci::row& r, std::size_t i);
 std::optional<std::string> get_opt_str(const soci::row& r, std::size_t i);
+
+// Reads the columns of one row in order (no hand-numbered indexes), checking that the row has exactly the
+// columns the reader expects: give it column_count() of the SELECT list the row came from.
+//
+//   constexpr const char* kCols = "id, units, note";
+//   db::RowReader r(row, db::column_count(kCols));
+//   x.id = r.str(); x.units = r.i64(); x.note = r.opt_str().value_or("");
+//   r.done();
+//
+// Every mismatch (another number of columns, a read past the last one, a column left unread at done(), a
+// NULL where a value is required) is a programmer error: std::logic_error naming the column.
+class RowReader {
+ public:
+  RowReader(const soci::row& r, std::size_t columns);
+  std::string str();
+  std::optional<std::string> opt_str();
+  std::int64_t i64();
+  std::optional<std::int64_t> opt_i64();
+  int i32();
+  bool flag();  // an INTEGER 0/1
+  void done() const;
+
+ private:
+  std::size_t next();
+  const soci::row& row_;
+  std::size_t pos_ = 0;
+};
+// The number of columns in a SELECT list ("a, b, COALESCE(c, 0)" → 3): commas outside parentheses + 1. A
+// leading SELECT and anything from a FROM outside parentheses on are left out.
+std::size_t column_count(std::string_view select_list);
 
 // True when the exception is a unique-constraint violation (duplicate key) on either backend.
 bool is_unique_violation(const std::exception& e);

@@ -361,46 +361,30 @@ TEST_CASE("prepared statements are kept per session and run again with new param
   CHECK_THROWS_AS(crowd::db::prepared(outside, "SELECT 1"), std::logic_error);
 }
 
-TEST_CASE("tx_serial changes at every transaction boundary; session_state lives with the session") {
-  TempDir dir;
-  Database db("sqlite3://db=" + (dir.path() / "serial.db").string(), 1);
-  std::uint64_t before = 0, inside = 0;
-  db.with([&](soci::session& s) {
-    before = crowd::db::tx_serial(s);
-    crowd::db::session_state<std::vector<int>>(s).push_back(1);
-  });
-  db.tx([&](soci::session& s) {
-    inside = crowd::db::tx_serial(s);
-    CHECK(crowd::db::session_state<std::vector<int>>(s).size() == 1);
-  });
-  CHECK(inside != before);
-  db.with([&](soci::session& s) { CHECK(crowd::db::tx_serial(s) != inside); });
-  CHECK_THROWS(db.tx([&](soci::session&) { throw std::runtime_error("rolled back"); }));
-}
-
 namespace {
 
-// Counts deferred to the commit: flush adds them to t_counter's one row; drop forgets them.
-struct DeferredCount final : crowd::db::DeferredWrites {
+// Counts gathered in a transaction and written once at its end: before_commit adds them to t_counter's row.
+struct CountHook final : crowd::db::TxHook {
   long long pending = 0;
-  int flushes = 0, drops = 0;
+  int flushes = 0, commits = 0, rollbacks = 0;
   bool fail = false;
-  void flush(soci::session& s) override {
+  void before_commit(soci::session& s) override {
     ++flushes;
     if (fail) throw std::runtime_error("flush failed");
     const long long n = pending;
     pending = 0;
-    s << "UPDATE t_counter SET n = n + :n WHERE id = 1", soci::use(n);
+    if (n != 0) s << "UPDATE t_counter SET n = n + :n WHERE id = 1", soci::use(n);
   }
-  void drop() noexcept override {
-    ++drops;
+  void after_commit() noexcept override { ++commits; }
+  void after_rollback() noexcept override {
+    ++rollbacks;
     pending = 0;
   }
 };
 
 }  // namespace
 
-TEST_CASE("deferred writes run once just before COMMIT, are dropped on rollback, and need a transaction") {
+TEST_CASE("a tx hook lives with its session, runs once before COMMIT, and hears of every rollback") {
   TempDir dir;
   for (const std::string& url : test_urls(dir)) {
     CAPTURE(url);
@@ -415,55 +399,77 @@ TEST_CASE("deferred writes run once just before COMMIT, are dropped on rollback,
         return n;
       });
     };
-    DeferredCount c;
-    db.tx([&](soci::session& s) {
-      CHECK(crowd::db::defer(s, c));
-      c.pending += 2;
-      CHECK(crowd::db::defer(s, c));  // registered once per transaction
-      c.pending += 3;
-      CHECK(c.flushes == 0);
+    CountHook* c = nullptr;
+    db.with([&](soci::session& s) {
+      CHECK_FALSE(crowd::db::in_transaction(s));
+      c = &crowd::db::tx_hook<CountHook>(s);  // outside a transaction: made, not registered
     });
-    CHECK(c.flushes == 1);
+    CHECK(c->flushes == 0);
+    db.tx([&](soci::session& s) {
+      CHECK(crowd::db::in_transaction(s));
+      CountHook& h = crowd::db::tx_hook<CountHook>(s);
+      CHECK(&h == c);  // one per session
+      h.pending += 2;
+      crowd::db::tx_hook<CountHook>(s).pending += 3;  // registered once per transaction
+      CHECK(h.flushes == 0);
+    });
+    CHECK(c->flushes == 1);
+    CHECK(c->commits == 1);
     CHECK(total() == 5);
 
     CHECK_THROWS(db.tx([&](soci::session& s) {
-      crowd::db::defer(s, c);
-      c.pending += 100;
+      crowd::db::tx_hook<CountHook>(s).pending += 100;
       throw std::runtime_error("rolled back");
     }));
-    CHECK(c.drops == 1);
-    CHECK(c.flushes == 1);
+    CHECK(c->rollbacks == 1);
+    CHECK(c->flushes == 1);
     CHECK(total() == 5);
 
-    // A flush that fails fails the commit: the transaction's other writes roll back with it.
+    // A hook that fails fails the commit: the transaction's other writes roll back with it.
     CHECK_THROWS(db.tx([&](soci::session& s) {
       s << "UPDATE t_counter SET n = 1000 WHERE id = 1";
-      crowd::db::defer(s, c);
-      c.pending += 1;
-      c.fail = true;
+      CountHook& h = crowd::db::tx_hook<CountHook>(s);
+      h.pending += 1;
+      h.fail = true;
     }));
-    c.fail = false;
+    c->fail = false;
+    CHECK(c->rollbacks == 2);
     CHECK(total() == 5);
 
-    // A savepoint's writes: flushed inside it (kept), or dropped before rolling back to it.
+    // A savepoint's writes: flushed inside it when released (kept), forgotten when rolled back to.
     db.tx([&](soci::session& s) {
-      s << "SAVEPOINT sp";
-      crowd::db::defer(s, c);
-      c.pending += 7;
-      crowd::db::flush_deferred(s);
-      s << "RELEASE SAVEPOINT sp";
-      s << "SAVEPOINT sp";
-      crowd::db::defer(s, c);
-      c.pending += 40;
-      crowd::db::drop_deferred(s);
-      s << "ROLLBACK TO SAVEPOINT sp";
-      s << "RELEASE SAVEPOINT sp";
+      crowd::db::savepoint(s);
+      crowd::db::tx_hook<CountHook>(s).pending += 7;
+      crowd::db::release_savepoint(s);
+      crowd::db::savepoint(s);
+      crowd::db::tx_hook<CountHook>(s).pending += 40;
+      crowd::db::rollback_to_savepoint(s);
     });
     CHECK(total() == 12);
-
-    // Outside a transaction nothing is deferred: the caller writes at once.
-    db.with([&](soci::session& s) { CHECK_FALSE(crowd::db::defer(s, c)); });
+    db.with([&](soci::session& s) { CHECK_THROWS_AS(crowd::db::savepoint(s), std::logic_error); });
   }
+}
+
+TEST_CASE("RowReader reads a row by position and checks the column count") {
+  TempDir dir;
+  Database db("sqlite3://db=" + (dir.path() / "rows.db").string(), 1);
+  db.with([&](soci::session& s) {
+    soci::row r;
+    s << "SELECT 'a', NULL, 42, NULL, 7, 1", soci::into(r);
+    crowd::db::RowReader in(r, 6);
+    CHECK(in.str() == "a");
+    CHECK_FALSE(in.opt_str().has_value());
+    CHECK(in.i64() == 42);
+    CHECK_FALSE(in.opt_i64().has_value());
+    CHECK(in.i32() == 7);
+    CHECK(in.flag());
+    in.done();
+    CHECK_THROWS_AS(crowd::db::RowReader(r, 5), std::logic_error);
+    crowd::db::RowReader short_read(r, 6);
+    short_read.str();
+    CHECK_THROWS_AS(short_read.done(), std::logic_error);
+  });
+  CHECK(crowd::db::column_count("a, b, COALESCE(c, d), e") == 4);
 }
 
 TEST_CASE("a URL without a known backend is refused") {

@@ -11,7 +11,7 @@
 #include "common/db.hpp"
 #include "common/redis.hpp"
 #include "common/testing/redis_server.hpp"
-#include "common/testing/test_database.hpp"
+#include "common/testing/service_db.hpp"
 
 namespace {
 
@@ -21,18 +21,14 @@ using crowd::events::Subscriptions;
 using crowd::redis::Client;
 using crowd::testing::RedisServer;
 
-// The kit tables of schemas/sql/README.md plus a table the test handlers write their effects into.
+// The kit's tables come with the fixture; this one is where the test handlers write their effects.
 const std::vector<crowd::db::Migration> kMigrations = {
-    {"001_init",
-     "CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,\n"
-     "                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);\n"
-     "CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);\n"
-     "CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);\n"
-     "CREATE TABLE effects (event_id TEXT PRIMARY KEY, key TEXT NOT NULL);\n"}};
+    {"001_effects", "CREATE TABLE effects (event_id TEXT PRIMARY KEY, key TEXT NOT NULL);\n"}};
 
 // One world per test: a redis-server, a migrated database (emptied first on PostgreSQL), a client.
 struct World {
-  explicit World(const std::string& url_or_empty) : db(url_or_empty, kMigrations, {"outbox", "inbox", "effects"}, 2) {
+  explicit World(const std::string& url_or_empty) : db(kMigrations, 2, url_or_empty) {
+    db.capture_events = false;  // made-up events of producer "tests"
     redis = std::make_unique<Client>(server.endpoint());
     crowd::events::set_producer("tests");
   }
@@ -47,7 +43,7 @@ struct World {
   }
 
   RedisServer server;
-  crowd::testing::TestDatabase db;
+  crowd::testing::ServiceDb db;
   std::unique_ptr<Client> redis;
 };
 
@@ -419,31 +415,32 @@ TEST_CASE("a batch commits once; a failing event is rolled back alone and stays 
 
 namespace {
 
-// Effects a handler defers to the commit (db::defer): flushed as rows of `effects` keyed "{event}:deferred".
-struct DeferredEffects final : crowd::db::DeferredWrites {
+// Effects a handler gathers for the commit (a db::TxHook): written as rows of `effects` keyed "{event}:deferred".
+struct DeferredEffects final : crowd::db::TxHook {
   std::vector<std::string> ids;
-  void flush(soci::session& s) override {
+  void before_commit(soci::session& s) override {
     for (const std::string& id : ids) {
       const std::string key = id + ":deferred";
       s << "INSERT INTO effects (event_id, key) VALUES (:id, :key)", soci::use(key), soci::use(id);
     }
     ids.clear();
   }
-  void drop() noexcept override { ids.clear(); }
+  void after_rollback() noexcept override { ids.clear(); }
 };
 
 }  // namespace
 
-TEST_CASE("deferred writes commit with their batch; a failing event's are dropped with its savepoint") {
+TEST_CASE("writes gathered for the commit commit with their batch; a failing event's go with its savepoint") {
   for (const std::string& url : backends()) {
     CAPTURE(url);
     World w(url);
-    DeferredEffects deferred;
+    DeferredEffects* deferred = nullptr;
     Subscriptions subs;
     subs.on("tests", "task.opened", [&](soci::session& s, const Event& e) {
       record_effect(s, e);
-      REQUIRE(crowd::db::defer(s, deferred));
-      deferred.ids.push_back(e.id);
+      REQUIRE(crowd::db::in_transaction(s));
+      deferred = &crowd::db::tx_hook<DeferredEffects>(s);
+      deferred->ids.push_back(e.id);
       if (e.key == "tsk_bad") throw std::runtime_error("deadlock detected");
     });
     ConsumerOptions opt = options();
@@ -456,7 +453,8 @@ TEST_CASE("deferred writes commit with their batch; a failing event's are droppe
     CHECK(w.count("SELECT COUNT(*) FROM effects") == 4);  // 2 effects + 2 deferred; nothing of tsk_bad
     CHECK(w.count("SELECT COUNT(*) FROM effects WHERE event_id = '" + first + ":deferred'") == 1);
     CHECK(w.count("SELECT COUNT(*) FROM effects WHERE event_id LIKE '" + bad + "%'") == 0);
-    CHECK(deferred.ids.empty());
+    REQUIRE(deferred != nullptr);
+    CHECK(deferred->ids.empty());
   }
 }
 

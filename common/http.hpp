@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/auth.hpp"
+#include "common/fields.hpp"
 
 namespace crowd::http {
 
@@ -50,10 +51,7 @@ struct Response {
 };
 
 // One field of bad input: the JSON path of the field ("pay_per_unit.amount_fen") and what is wrong.
-struct FieldError {
-  std::string field;
-  std::string message;
-};
+using FieldError = crowd::FieldError;
 
 // An operating error that becomes an application/problem+json response (RFC 9457).
 // `type` is a stable short slug ("validation", "not-found", ...) rendered as a URI by the server.
@@ -77,39 +75,12 @@ Problem conflict(std::string detail);             // 409
 Problem bad_request(std::string detail);          // 400
 Problem invalid(std::vector<FieldError> errors);  // 422 with field errors
 
-// Reads fields of a JSON object, collecting every error before failing, so a client learns all
-// of what is wrong at once. Call done() after the last read: it throws 422 if anything failed.
-class Fields {
+// Reads the fields of a request body (common/fields.hpp), collecting every error before failing, so a client
+// learns all of what is wrong at once. Call done() after the last read: it throws 422 if anything failed.
+class Fields : public FieldReader {
  public:
-  explicit Fields(const json& object, std::string prefix = {});
-  std::string str(const std::string& name, std::size_t min_len = 1, std::size_t max_len = 1000);
-  std::optional<std::string> opt_str(const std::string& name, std::size_t max_len = 1000);
-  std::int64_t i64(const std::string& name, std::int64_t min, std::int64_t max);
-  std::optional<std::int64_t> opt_i64(const std::string& name, std::int64_t min, std::int64_t max);
-  double num(const std::string& name, double min, double max);
-  std::optional<double> opt_num(const std::string& name, double min, double max);
-  bool boolean(const std::string& name);
-  std::optional<bool> opt_bool(const std::string& name);
-  std::string one_of(const std::string& name, const std::vector<std::string>& allowed);
-  std::vector<std::string> str_list(const std::string& name, std::size_t min_items, std::size_t max_items,
-                                    std::size_t max_len = 100);
-  // A nested object (absent → nullopt; wrong type → error). Its fields are read with a child Fields.
-  std::optional<json> opt_object(const std::string& name);
-  // {"amount_fen": int > 0, "currency": "CNY"}: returns amount in fen.
-  std::int64_t money_fen(const std::string& name, std::int64_t min_fen, std::int64_t max_fen);
-  void fail(const std::string& name, std::string message);
-  bool has(const std::string& name) const;
-  bool ok() const { return errors_.empty(); }
-  const std::vector<FieldError>& errors() const { return errors_; }
-  void merge(const Fields& child);
+  using FieldReader::FieldReader;
   void done() const;  // throws invalid(errors) when any read failed
-
- private:
-  const json* find(const std::string& name, bool required);
-  std::string path(const std::string& name) const;
-  const json& obj_;
-  std::string prefix_;
-  std::vector<FieldError> errors_;
 };
 
 // True when no array or object in the JSON text nests deeper than max_depth (strings are skipped).

@@ -85,9 +85,21 @@ void Service::every(std::string name, std::chrono::milliseconds period, std::fun
   impl_->jobs.push_back({std::move(name), period, std::move(job)});
 }
 
+void Service::publishes(std::vector<std::string> types) {
+  published_ = std::move(types);
+  events::declare_published(published_);
+}
+
+nlohmann::json Service::describe_events() const {
+  nlohmann::json subscribes = nlohmann::json::array();
+  for (const auto& [producer, type] : subs_.list()) subscribes.push_back({{"producer", producer}, {"type", type}});
+  return {{"service", cfg_.service}, {"publishes", published_}, {"subscribes", subscribes}};
+}
+
 int Service::run(const std::vector<db::Migration>& migrations) {
   Impl& im = *impl_;
-  db_->migrate(migrations);
+  db_->migrate_service(migrations);
+  for (const auto& fn : on_start_) fn();
 
   router_.get("/healthz", [](http::Request&) { return http::Response::json_of(200, {{"status", "ok"}}); });
   router_.get("/readyz", [this](http::Request&) {

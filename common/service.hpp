@@ -1,13 +1,17 @@
 // The service kit: a service is its routes, its event handlers and its periodic jobs; Service does the
-// rest (configuration, logging, migrations, HTTP with /healthz /readyz /metrics, outbox relay,
-// consumers, graceful shutdown on SIGTERM/SIGINT).
+// rest (configuration, logging, migrations of the kit's tables and the service's, HTTP with /healthz /readyz
+// /metrics, outbox relay, consumers, housekeeping, graceful shutdown on SIGTERM/SIGINT).
 //
-//   int main() {
-//     crowd::Service svc("tasks", 8102);
-//     svc.router().post("/v1/tasks", [&](crowd::http::Request& r) { ... });
-//     svc.events().on("settlement", "escrow.held", [&](soci::session& s, const crowd::events::Event& e) {...});
-//     svc.every("expire-offers", std::chrono::seconds(1), [&] { ... });
-//     return svc.run(crowd::db::embedded_migrations());
+// Every service's main.cpp is the same line, service_main (common/service_main.hpp) with the service's
+// spec(); its service.cpp puts it together from its roles (settings, api, consumers, jobs):
+//
+//   ServiceSpec spec() {
+//     return {"tasks", 8102, {}, {"task.created", "task.opened", ...}, [](Service& svc) {
+//       auto& api = svc.keep(std::make_unique<Api>(svc.db()));
+//       add_routes(svc.router(), api);
+//       add_consumers(svc.events());
+//       add_jobs(svc);
+//     }};
 //   }
 #pragma once
 
@@ -15,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/config.hpp"
 #include "common/crash.hpp"
@@ -36,6 +41,21 @@ class Service {
   // A job run on the worker pool every period (after the previous run ended). Exceptions are logged.
   void every(std::string name, std::chrono::milliseconds period, std::function<void()> job);
 
+  // Keeps `owned` alive as long as the service (what routes, handlers and jobs refer to); returns it.
+  template <class T>
+  T& keep(std::unique_ptr<T> owned) {
+    T& ref = *owned;
+    kept_.push_back(std::shared_ptr<void>(std::move(owned)));
+    return ref;
+  }
+  // The event types this service publishes: any other is refused by events::publish (std::logic_error).
+  void publishes(std::vector<std::string> types);
+  const std::vector<std::string>& published() const { return published_; }
+  // Run by run() after the migrations, before the service serves (e.g. a bootstrap that needs the tables).
+  void on_start(std::function<void()> fn) { on_start_.push_back(std::move(fn)); }
+  // {service, publishes: [type], subscribes: [{producer, type}]}: what --describe-events prints.
+  nlohmann::json describe_events() const;
+
   // Migrates, starts everything and blocks until SIGTERM/SIGINT; returns the process exit code.
   int run(const std::vector<db::Migration>& migrations);
 
@@ -48,7 +68,10 @@ class Service {
   std::unique_ptr<db::Database> db_;
   http::Router router_;
   events::Subscriptions subs_;
+  std::vector<std::string> published_;
+  std::vector<std::function<void()>> on_start_;
   std::unique_ptr<Impl> impl_;
+  std::vector<std::shared_ptr<void>> kept_;  // destroyed first: what they own may use the rest
 };
 
 }  // namespace crowd

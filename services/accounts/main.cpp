@@ -26,7 +26,7 @@ int main() {
     // The operator bootstrap needs the tables before run() serves: migrate here (run() migrates again,
     // which is a no-op).
     const auto migrations = db::embedded_migrations();
-    svc.db().migrate(migrations);
+    svc.db().migrate_service(migrations);
     accounts::bootstrap_operator(svc.db());
     (void)accounts::dummy_password_hash();  // computed now, so the first failed log-in is not faster
     return svc.run(migrations);

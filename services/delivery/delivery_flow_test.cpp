@@ -41,7 +41,7 @@ struct Fixture {
     fs::create_directories(dir);
     db = std::make_unique<crowd::db::Database>(database_url(), 2);
     if (db->backend() == crowd::db::Backend::postgresql) drop_all();
-    db->migrate(crowd::db::embedded_migrations());
+    db->migrate_service(crowd::db::embedded_migrations());
     crowd::events::set_producer("delivery");
     Settings settings;
     settings.max_revisions = max_revisions;

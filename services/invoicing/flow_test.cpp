@@ -60,7 +60,7 @@ struct World {
       });
     }
     db = std::make_unique<crowd::db::Database>(url, 2);
-    db->migrate(crowd::db::embedded_migrations());
+    db->migrate_service(crowd::db::embedded_migrations());
     crowd::events::set_producer("invoicing");
     inv::register_consumers(subs, kSeller);
     api = std::make_unique<inv::Api>(*db);

@@ -48,7 +48,7 @@ struct Fixture {
       });
     }
     db = std::make_unique<db::Database>(url, 8);
-    db->migrate(db::embedded_migrations());
+    db->migrate_service(db::embedded_migrations());
     events::set_producer("matching");
     add_consumers(subs, cfg);
     api = std::make_unique<Api>([this]() -> db::Database& { return *db; }, cfg);

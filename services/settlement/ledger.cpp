@@ -10,6 +10,7 @@
 
 #include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/invariant.hpp"
 
 namespace crowd::settlement {
 
@@ -103,38 +104,31 @@ namespace {
 
 // Accounts this session has seen committed, so that transfer() need not open them again: a settlement
 // touches the same escrow three times and the platform accounts every time. Accounts are never deleted, so
-// a committed one stays known. An INSERT that finds the row present proves it committed only when this
-// transaction did not insert it itself (it may still roll back, also to a savepoint): `opened` holds the
-// current transaction's inserts, and is forgotten when the transaction ends (tx_serial changes).
-struct KnownAccounts {
+// a committed one stays known. What the current transaction learns (an account it inserted, or found
+// present) becomes known only when it commits; a rollback, also to a savepoint, forgets it.
+struct KnownAccounts final : db::TxHook {
   static constexpr std::size_t kMax = 200'000;  // bounded memory: start again when full
   std::unordered_set<std::string> known;
-  std::unordered_set<std::string> opened;
-  std::uint64_t serial = 0;
+  std::vector<std::string> learnt;  // in the open transaction
+
+  void after_commit() noexcept override {
+    if (known.size() + learnt.size() > kMax) known.clear();
+    for (auto& id : learnt) known.insert(std::move(id));
+    learnt.clear();
+  }
+  void after_rollback() noexcept override { learnt.clear(); }
 };
 
 void open_account(soci::session& s, const std::string& id, long long now) {
-  KnownAccounts& memo = db::session_state<KnownAccounts>(s);
-  const std::uint64_t serial = db::tx_serial(s);
-  if (memo.serial != serial) {
-    memo.opened.clear();
-    memo.serial = serial;
-  }
+  KnownAccounts& memo = db::tx_hook<KnownAccounts>(s);
   if (memo.known.count(id) != 0) return;
   const std::string kind = *account_kind(id);
   const int negative = may_go_negative(id) ? 1 : 0;
-  const long long inserted =
-      db::prepared(s,
-                   "INSERT INTO accounts (id, kind, allow_negative, balance_fen, currency, created_at_ms) "
-                   "VALUES (:id, :kind, :neg, 0, 'CNY', :now) ON CONFLICT (id) DO NOTHING")
-          .run(id, kind, negative, now)
-          .affected_rows();
-  if (inserted != 0) {
-    memo.opened.insert(id);
-  } else if (memo.opened.count(id) == 0) {
-    if (memo.known.size() >= KnownAccounts::kMax) memo.known.clear();
-    memo.known.insert(id);
-  }
+  db::prepared(s,
+               "INSERT INTO accounts (id, kind, allow_negative, balance_fen, currency, created_at_ms) "
+               "VALUES (:id, :kind, :neg, 0, 'CNY', :now) ON CONFLICT (id) DO NOTHING")
+      .run(id, kind, negative, now);
+  if (db::in_transaction(s)) memo.learnt.push_back(id);
 }
 
 // An account that cannot go negative and was never opened holds 0: any debit of it fails the conditional
@@ -147,19 +141,17 @@ void open_debit_account(soci::session& s, const std::string& id, long long now) 
 void check_same_effect(soci::session& s, const TransferSpec& t) {
   const soci::row* r =
       db::prepared(s, "SELECT debit_account, credit_account, amount_fen FROM transfers WHERE id = :id").run(t.id).row();
-  if (r == nullptr) throw std::logic_error("transfer " + t.id + " neither inserted nor found");
-  if (db::get_str(*r, 0) == t.debit_account && db::get_str(*r, 1) == t.credit_account &&
-      db::get_i64(*r, 2) == t.amount_fen) {
-    return;
-  }
-  throw std::logic_error("transfer id " + t.id + " reused for a different effect");
+  invariant(r != nullptr, "transfer " + t.id + " neither inserted nor found");
+  invariant(db::get_str(*r, 0) == t.debit_account && db::get_str(*r, 1) == t.credit_account &&
+                db::get_i64(*r, 2) == t.amount_fen,
+            "transfer id " + t.id + " reused for a different effect");
 }
 
 // Credits to the platform's own accounts (every settlement credits the fee and the IIT account) are
-// added up in memory and written as one update per account when the transaction commits (db::defer),
-// instead of an update of the same hot row per settlement. A credit can never overdraw, so nothing it
-// guards waits for it; a read of such an account, or a debit of it, writes the totals first.
-struct PendingCredits final : db::DeferredWrites {
+// added up in memory and written as one update per account just before the transaction commits (a
+// db::TxHook), instead of an update of the same hot row per settlement. A credit can never overdraw, so
+// nothing it guards waits for it; a read of such an account, or a debit of it, writes the totals first.
+struct PendingCredits final : db::TxHook {
   std::vector<std::pair<std::string, long long>> totals;  // few accounts: a vector beats a map
 
   void add(const std::string& account, long long amount) {
@@ -177,7 +169,7 @@ struct PendingCredits final : db::DeferredWrites {
     }
     return false;
   }
-  void flush(soci::session& s) override {
+  void before_commit(soci::session& s) override {
     auto pending = std::move(totals);
     totals.clear();
     // Always in the same order: two instances committing at once (PostgreSQL) lock the rows alike and
@@ -185,14 +177,13 @@ struct PendingCredits final : db::DeferredWrites {
     std::sort(pending.begin(), pending.end());
     for (const auto& [id, total] : pending) credit_now(s, id, total);
   }
-  void drop() noexcept override { totals.clear(); }
+  void after_rollback() noexcept override { totals.clear(); }
 
   static void credit_now(soci::session& s, const std::string& account, long long amount) {
-    if (db::prepared(s, "UPDATE accounts SET balance_fen = balance_fen + :a WHERE id = :id")
-            .run(amount, account)
-            .affected_rows() != 1) {
-      throw std::logic_error("credit account vanished: " + account);
-    }
+    invariant(db::prepared(s, "UPDATE accounts SET balance_fen = balance_fen + :a WHERE id = :id")
+                      .run(amount, account)
+                      .affected_rows() == 1,
+              "credit account vanished: " + account);
   }
 };
 
@@ -201,21 +192,18 @@ bool deferred_credit_account(const std::string& account) {
 }
 
 void credit(soci::session& s, const std::string& account, long long amount) {
-  if (deferred_credit_account(account)) {
-    auto& pending = db::session_state<PendingCredits>(s);
-    if (db::defer(s, pending)) {
-      pending.add(account, amount);
-      return;
-    }
+  if (deferred_credit_account(account) && db::in_transaction(s)) {
+    db::tx_hook<PendingCredits>(s).add(account, amount);
+    return;
   }
   PendingCredits::credit_now(s, account, amount);
 }
 
 // Before the stored balance of `account` is read or debited: its deferred credits are written first.
 void settle_deferred(soci::session& s, const std::string& account) {
-  if (!deferred_credit_account(account)) return;
-  auto& pending = db::session_state<PendingCredits>(s);
-  if (pending.holds(account)) db::flush_deferred(s);
+  if (!deferred_credit_account(account) || !db::in_transaction(s)) return;
+  auto& pending = db::tx_hook<PendingCredits>(s);
+  if (pending.holds(account)) pending.before_commit(s);
 }
 
 // The guard against overdraft is this conditional update, not any earlier read.

@@ -1,4 +1,5 @@
 // The ledger's pure checks, then transfer() against a real (temporary SQLite) database.
+#include "common/invariant.hpp"
 #include "services/settlement/ledger.hpp"
 
 #include <doctest/doctest.h>
@@ -93,7 +94,7 @@ TEST_CASE("transfer: an id reused for another effect is a programmer error") {
   CHECK_THROWS_AS(t.db.tx([](soci::session& s) {
     transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 999, "deposit", "d");
   }),
-                  std::logic_error);
+                  crowd::InvariantBroken);
 }
 
 TEST_CASE("transfer: an overdraft fails and the whole transaction rolls back") {
@@ -245,16 +246,13 @@ TEST_CASE("post_legs: deferred platform credits follow savepoints as the event k
   t.db.tx([](soci::session& s) { reserved_assignment(s); });
   t.db.tx([](soci::session& s) {
     // An event that fails after its legs: its deferred credits are dropped with its savepoint.
-    s << "SAVEPOINT crowd_event";
+    crowd::db::savepoint(s);
     post_legs(s, legs_of(2'000, 300, 7'700), 10'000);
-    crowd::db::drop_deferred(s);
-    s << "ROLLBACK TO SAVEPOINT crowd_event";
-    s << "RELEASE SAVEPOINT crowd_event";
-    // The next one succeeds: flushed inside its savepoint.
-    s << "SAVEPOINT crowd_event";
+    crowd::db::rollback_to_savepoint(s);
+    // The next one succeeds: written inside its savepoint, before it is released.
+    crowd::db::savepoint(s);
     post_legs(s, legs_of(1'000, 500, 8'500), 10'000);
-    crowd::db::flush_deferred(s);
-    s << "RELEASE SAVEPOINT crowd_event";
+    crowd::db::release_savepoint(s);
     // A debit of a platform account in the same transaction sees its credits first.
     transfer(s, "iit:remit:1", kIitPayable, kClearing, 500, "iit_remittance", "x");
   });

@@ -493,7 +493,7 @@ class SimDb {
   SimDb() : path_(make_temp_db_path()) {
     std::filesystem::copy_file(template_path(), path_, std::filesystem::copy_options::overwrite_existing);
     db_ = std::make_unique<db::Database>("sqlite3://db=" + path_ + " timeout=5", 2);
-    db_->migrate(db::embedded_migrations());  // nothing left to apply: checks the copy is complete
+    db_->migrate_service(db::embedded_migrations());  // nothing left to apply: checks the copy is complete
     events::set_producer("settlement");
   }
   ~SimDb() {
@@ -516,7 +516,7 @@ class SimDb {
     std::string path = make_temp_db_path();
     Template() {
       db::Database d("sqlite3://db=" + path + " timeout=5", 1);
-      d.migrate(db::embedded_migrations());
+      d.migrate_service(db::embedded_migrations());
     }  // closing the last connection checkpoints the WAL into the file
     ~Template() { remove_files(path); }
   };

@@ -40,7 +40,7 @@ struct TestDb {
         s << "CREATE SCHEMA public";
       });
     }
-    db.migrate(db::embedded_migrations());
+    db.migrate_service(db::embedded_migrations());
     events::set_producer("settlement");
   }
   ~TestDb() {

@@ -31,7 +31,7 @@ class Fixture {
       : path_(std::filesystem::temp_directory_path() / ("tasks_test_" + crypto::random_token(8) + ".db")),
         db_("sqlite3://db=" + path_.string() + " timeout=5", 2),
         api_(db_) {
-    db_.migrate(db::embedded_migrations());
+    db_.migrate_service(db::embedded_migrations());
     events::set_producer("tasks");
   }
   ~Fixture() {

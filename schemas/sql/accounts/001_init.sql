@@ -90,17 +90,3 @@ CREATE TABLE pii_access_audit (
 );
 CREATE INDEX pii_access_audit_worker ON pii_access_audit (worker_id, accessed_at_ms);
 
--- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of the registrations
--- and POST /v1/api-keys. scope is the caller (party id, or "public:" + route for unauthenticated calls);
--- request_hash is keyed (an HMAC: bodies hold personal data and passwords); response is sealed because it
--- may hold a secret shown once (an API key).
-CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
-                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
-                               PRIMARY KEY (scope, idem_key));
-CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);
-
--- The kit's tables (schemas/sql/README.md).
-CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,
-                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);
-CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
-CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);

@@ -1,19 +1,6 @@
 -- delivery: submissions, reviews, revision rounds and the IP evidence chain.
 -- Same SQL on SQLite 3.40 and PostgreSQL 15 (see ../README.md). Money in fen, times in ms since the epoch.
 
--- Kit tables: transactional outbox and consumer inbox (columns fixed by the kit).
-CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,
-                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);
-CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
-CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);
-
--- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of submissions (scope:
--- the worker) and reviews (scope: the enterprise). Purged after a day.
-CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
-                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
-                               PRIMARY KEY (scope, idem_key));
-CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);
-
 -- Assignments learnt from matching's assignment.created (one row per event; the primary key keeps a
 -- replayed event from creating a second row).
 -- status: working | in_review | revision_requested | accepted | rejected | expired (no submission pending

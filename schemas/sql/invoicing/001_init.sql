@@ -2,12 +2,6 @@
 -- enterprises for settlement's settlement.completed, the per-year number counter, and the settlements that
 -- arrived before their enterprise. Times are ms since the epoch, money is BIGINT fen, ids are time-ordered TEXT.
 
--- The kit's transactional outbox and inbox (schemas/sql/README.md).
-CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,
-                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);
-CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
-CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);
-
 -- One row per enterprise, as registered. credit_code is as received; credit_code_ok is 0 when it fails the
 -- GB 32100 check (its invoices are flagged buyer_needs_review, not refused).
 CREATE TABLE buyers (

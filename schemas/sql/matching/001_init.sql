@@ -99,15 +99,3 @@ CREATE TABLE m_assignments (
 CREATE INDEX m_assignments_worker ON m_assignments (worker_id, id);
 CREATE INDEX m_assignments_task ON m_assignments (task_id);
 
--- The kit's tables (schemas/sql/README.md).
-CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,
-                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);
-CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
-CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);
-
--- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of
--- PUT /v1/me/availability and POST /v1/offers/{id}/accept|decline; scope is the worker.
-CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
-                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
-                               PRIMARY KEY (scope, idem_key));
-CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);

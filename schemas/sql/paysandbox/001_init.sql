@@ -45,10 +45,3 @@ CREATE TABLE scenarios (
   outcome TEXT NOT NULL
 );
 
-CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
-                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
-                               PRIMARY KEY (scope, idem_key));
-CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,
-                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);
-CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
-CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);

@@ -126,14 +126,3 @@ CREATE TABLE deposits (
   UNIQUE (enterprise_id, idempotency_key)
 );
 
--- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of POST /v1/deposits,
--- where the key is required; scope is "POST /v1/deposits " + the enterprise. Kept for good (see main.cpp).
-CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
-                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
-                               PRIMARY KEY (scope, idem_key));
-CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);
-
-CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,
-                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);
-CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
-CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);

@@ -1,7 +1,7 @@
--- tasks: the tasks enterprises post and their lifecycle (services/tasks/lifecycle.hpp), the assignments and
--- settlements learnt from events (the unique keys that make those consumers idempotent), and the
--- Idempotency-Key records of POST /v1/tasks and POST /v1/tasks/{id}/cancel. Times are ms since the epoch,
--- money is BIGINT fen, ids are time-ordered TEXT.
+-- tasks: the tasks enterprises post and their lifecycle (services/tasks/lifecycle.hpp), and the assignments and
+-- settlements learnt from events (the unique keys that make those consumers idempotent). The kit's tables
+-- (outbox, inbox, idempotency keys) are schemas/sql/kit/. Times are ms since the epoch, money is BIGINT fen,
+-- ids are time-ordered TEXT.
 
 -- One row per task. status is one of pending_funding, funding_failed, open, in_progress, cancelling,
 -- cancelled, completed. units is what was posted (budget_fen = units × pay_per_unit_fen), units_total
@@ -58,15 +58,3 @@ CREATE TABLE task_assignments (
 CREATE INDEX task_assignments_task ON task_assignments (task_id);
 CREATE INDEX task_assignments_worker ON task_assignments (worker_id, task_id);
 
--- The kit's Idempotency-Key records (common/idempotency.hpp, schemas/sql/README.md) of POST /v1/tasks and
--- POST /v1/tasks/{id}/cancel; scope is the enterprise. Kept 24 hours.
-CREATE TABLE idempotency_keys (scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
-                               status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
-                               PRIMARY KEY (scope, idem_key));
-CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_ms);
-
--- The kit's outbox and inbox (schemas/sql/README.md).
-CREATE TABLE outbox (id TEXT PRIMARY KEY, stream TEXT NOT NULL, envelope TEXT NOT NULL,
-                     created_at_ms BIGINT NOT NULL, sent_at_ms BIGINT);
-CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
-CREATE TABLE inbox (event_id TEXT PRIMARY KEY, type TEXT NOT NULL, processed_at_ms BIGINT NOT NULL);
