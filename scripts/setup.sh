@@ -9,11 +9,13 @@ set -euo pipefail
 
 # Build: compiler, CMake/Ninja, ccache. Libraries: Boost 1.81 headers (Asio, Beast), hiredis, SOCI
 # (+ SQLite, libpq), nlohmann/json, doctest, libsodium, OpenSSL, spdlog. Run: redis-server, nginx.
+# Tests: python3-jsonschema (scripts/check_events.py validates the events the tests publish).
 packages=(
   cmake ninja-build g++ ccache
   libboost1.81-dev libhiredis-dev libsoci-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev doctest-dev libsodium-dev libssl-dev libspdlog-dev
   redis-server nginx-light curl ca-certificates
+  python3 python3-jsonschema
 )
 
 for arg in "$@"; do

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds the debug preset (ASan + UBSan) and runs every test: the unit tests beside the code and the
-# integration tests in tests/ (which start their own redis-server and service processes on SQLite), then
-# checks that the nginx edge routes every registered route to its service. Exits non-zero when anything fails.
+# integration tests in tests/ (which start their own redis-server and service processes on SQLite) and the
+# contract tests (floors' includes, every service's events against schemas/events/catalogue.json), then checks
+# that the nginx edge routes every registered route to its service and, after a full run, that every event
+# the tests published validates against its schema. Exits non-zero when anything fails.
 #
 #   scripts/test.sh                 all tests on SQLite
 #   scripts/test.sh --pg            then the whole-system tests, the kit's database and event tests and
-#                                   settlement's unit tests again on a throwaway PostgreSQL 15 (scripts/pg.sh)
+#                                   every service's unit and flow tests again on a throwaway PostgreSQL 15
+#                                   (scripts/pg.sh)
 #   scripts/test.sh -- ARGS...      extra arguments for ctest, e.g. -- -R settlement --repeat until-fail:3
 #
 # Environment: CROWD_BUILD_JOBS (parallel compile jobs, default: the number of cores),
@@ -49,6 +52,11 @@ cmake --preset debug >/dev/null
 cmake --build --preset debug -j "${CROWD_BUILD_JOBS:-$(nproc)}"
 
 export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-$(nproc)}
+# Every event the tests publish is kept here and checked against its schema at the end.
+export CROWD_EVENT_CAPTURE_DIR="$ROOT/build/debug/event-capture"
+rm -rf "$CROWD_EVENT_CAPTURE_DIR"
+# Tests that run at once must not share one PostgreSQL database: PostgreSQL runs come after, one at a time.
+unset CROWD_TEST_PG_URL
 echo "[test] ctest --preset debug (${CTEST_PARALLEL_LEVEL} at once)"
 ctest --preset debug "${ctest_args[@]}"
 
@@ -64,6 +72,11 @@ if ((with_pg)); then
   ctest --preset debug -L integration "${ctest_args[@]}"
   echo "[test] kit database and event tests on PostgreSQL (CROWD_TEST_PG_URL)"
   build/debug/common/common_tests --source-file='*db_test.cpp,*events_test.cpp'
-  echo "[test] settlement's unit tests (ledger, escrow, payouts, simulation) on PostgreSQL"
-  SETTLEMENT_TEST_PG_URL=$CROWD_TEST_PG_URL build/debug/services/settlement/settlement_tests
+  echo "[test] every service's unit and flow tests on PostgreSQL (CROWD_TEST_PG_URL)"
+  for bin in build/debug/services/*/*_tests; do "$bin"; done
+fi
+
+if ((${#ctest_args[@]} == 0)); then
+  echo "[test] every event the tests published, against schemas/events/ (scripts/check_events.py)"
+  python3 scripts/check_events.py validate "$CROWD_EVENT_CAPTURE_DIR" --min-events 1000
 fi

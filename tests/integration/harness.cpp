@@ -19,6 +19,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/ids.hpp"
+#include "common/redis.hpp"
+
 namespace crowd::test {
 namespace fs = std::filesystem;
 
@@ -342,11 +345,40 @@ void Platform::check_ledger_at_end() {
   CHECK_MESSAGE(ok, message);
 }
 
+// When CROWD_EVENT_CAPTURE_DIR is set: every envelope on every service's stream, one JSON line each, into a
+// new file there (scripts/check_events.py validate checks them against schemas/events/ after the tests).
+void Platform::capture_events() {
+  const std::string dir = env_or("CROWD_EVENT_CAPTURE_DIR", "");
+  if (dir.empty() || redis_port_ == 0) return;
+  fs::create_directories(dir);
+  std::ofstream out(fs::path(dir) / (ids::make("evc") + ".jsonl"));
+  redis::Client redis(redis::Endpoint{"127.0.0.1", redis_port_});
+  for (const std::string& service : service_names()) {
+    std::string from = "-";
+    for (;;) {
+      const redis::Reply r = redis.command({"XRANGE", "events:" + service, from, "+", "COUNT", "500"});
+      if (r.is_error() || r.elements.empty()) break;
+      for (const redis::Reply& entry : r.elements) {
+        const auto& fields = entry.elements.at(1).elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+          if (fields[i].str == "event") out << fields[i + 1].str << '\n';
+        }
+      }
+      from = "(" + r.elements.back().elements.at(0).str;
+    }
+  }
+}
+
 Platform::~Platform() {
   try {
     check_ledger_at_end();
   } catch (const std::exception& e) {
     MESSAGE("ledger check after the test not run: " << e.what());
+  }
+  try {
+    capture_events();
+  } catch (const std::exception& e) {
+    MESSAGE("events not captured: " << e.what());
   }
   for (auto& [name, p] : procs_) p->terminate(5000);
   redis_.kill9();

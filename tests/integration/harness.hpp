@@ -92,6 +92,7 @@ class Platform {
  private:
   void start_redis();
   void check_ledger_at_end();
+  void capture_events();
   std::string dir_;
   bool pg_ = false;
   int redis_port_ = 0;
