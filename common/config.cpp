@@ -42,7 +42,9 @@ ServiceConfig ServiceConfig::from_env(const std::string& service, int default_po
   c.header_timeout_ms = env_int("CROWD_HEADER_TIMEOUT_MS", c.header_timeout_ms);
   c.idle_timeout_ms = env_int("CROWD_IDLE_TIMEOUT_MS", c.idle_timeout_ms);
   c.handler_timeout_ms = env_int("CROWD_HANDLER_TIMEOUT_MS", c.handler_timeout_ms);
+  c.header_limit_bytes = static_cast<std::size_t>(env_int("CROWD_HEADER_LIMIT_BYTES", c.header_limit_bytes));
   c.max_connections = static_cast<int>(env_int("CROWD_MAX_CONNECTIONS", c.max_connections));
+  c.max_in_flight = static_cast<int>(env_int("CROWD_MAX_IN_FLIGHT", c.max_in_flight));
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
   c.consumer_name =
@@ -53,10 +55,31 @@ ServiceConfig ServiceConfig::from_env(const std::string& service, int default_po
   c.claim_idle_ms = env_int("CROWD_CLAIM_IDLE_MS", c.claim_idle_ms);
   c.shutdown_grace_ms = env_int("CROWD_SHUTDOWN_GRACE_MS", c.shutdown_grace_ms);
   c.log_level = env_str("CROWD_LOG_LEVEL", c.log_level);
+  c.idempotency_retention_s = env_int("CROWD_IDEMPOTENCY_RETENTION_S", c.idempotency_retention_s);
+  c.outbox_retention_s = env_int("CROWD_OUTBOX_RETENTION_S", c.outbox_retention_s);
+  c.inbox_retention_s = env_int("CROWD_INBOX_RETENTION_S", c.inbox_retention_s);
+  c.stream_retention_s = env_int("CROWD_STREAM_RETENTION_S", c.stream_retention_s);
+  c.dead_letter_retention_s = env_int("CROWD_DEAD_LETTER_RETENTION_S", c.dead_letter_retention_s);
+  c.dead_letter_max = env_int("CROWD_DEAD_LETTER_MAX", c.dead_letter_max);
+  c.housekeeping_period_ms = env_int("CROWD_HOUSEKEEPING_PERIOD_MS", c.housekeeping_period_ms);
+  c.housekeeping_batch = static_cast<int>(env_int("CROWD_HOUSEKEEPING_BATCH", c.housekeeping_batch));
   if (c.workers < 1 || c.workers > 256) throw std::invalid_argument("CROWD_WORKERS must be 1..256");
   if (c.port < 0 || c.port > 65535) throw std::invalid_argument("CROWD_HTTP_PORT must be 0..65535");
   if (c.event_block_ms < 0 || c.event_block_ms > 4000)
     throw std::invalid_argument("CROWD_EVENT_BLOCK_MS must be 0..4000 (below the Redis read timeout)");
+  if (c.header_limit_bytes < 1024) throw std::invalid_argument("CROWD_HEADER_LIMIT_BYTES must be at least 1024");
+  if (c.max_in_flight < 1) throw std::invalid_argument("CROWD_MAX_IN_FLIGHT must be at least 1");
+  if (c.handler_timeout_ms < 0) throw std::invalid_argument("CROWD_HANDLER_TIMEOUT_MS must be 0 (none) or more");
+  for (auto [name, v] : {std::pair{"CROWD_IDEMPOTENCY_RETENTION_S", c.idempotency_retention_s},
+                         {"CROWD_OUTBOX_RETENTION_S", c.outbox_retention_s},
+                         {"CROWD_INBOX_RETENTION_S", c.inbox_retention_s},
+                         {"CROWD_STREAM_RETENTION_S", c.stream_retention_s},
+                         {"CROWD_DEAD_LETTER_RETENTION_S", c.dead_letter_retention_s},
+                         {"CROWD_DEAD_LETTER_MAX", c.dead_letter_max}}) {
+    if (v < 0) throw std::invalid_argument(std::string(name) + " must be 0 (never pruned) or more");
+  }
+  if (c.housekeeping_period_ms < 100) throw std::invalid_argument("CROWD_HOUSEKEEPING_PERIOD_MS must be at least 100");
+  if (c.housekeeping_batch < 1) throw std::invalid_argument("CROWD_HOUSEKEEPING_BATCH must be at least 1");
   return c;
 }
 

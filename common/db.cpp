@@ -238,8 +238,8 @@ Database::Database(std::string url, std::size_t pool_size, DatabaseOptions optio
       // this many pages, and waits for it. The background checkpointer copies most frames before that, but
       // under a steady stream of commits it never finds the WAL wholly copied at a moment a writer starts,
       // so the WAL only starts over after a writer's own checkpoint. 10,000 pages (40 MB of 4 KiB pages,
-      // 160 MB of settlement's 16 KiB) make those stops rare (the settlement benchmark: about one per
-      // 20,000 settlements, 8 % faster than 2,500 pages); journal_size_limit truncates the file to 64 MB.
+      // 160 MB of 16 KiB ones) make those stops rare (measured on a write-heavy benchmark: about one per
+      // 20,000 transactions, 8 % faster than 2,500 pages); journal_size_limit truncates the file to 64 MB.
       s << "PRAGMA wal_autocheckpoint=10000";
       s << "PRAGMA journal_size_limit=67108864";
       s << "PRAGMA foreign_keys=ON";

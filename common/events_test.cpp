@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/invariant.hpp"
 #include "common/redis.hpp"
 #include "common/testing/redis_server.hpp"
 #include "common/testing/service_db.hpp"
@@ -491,4 +492,78 @@ TEST_CASE("ReadAhead reads and parses on its own thread; every batch is applied 
     CHECK(w.pending("events:tests", "consumer") == 0);
     CHECK(crowd::events::lag(*w.redis, subs, opt) == 0);
   }
+}
+
+TEST_CASE("a broken invariant halts the consumer: the batch rolls back and stays pending, never dead-lettered") {
+  for (const std::string& url : backends()) {
+    CAPTURE(url);
+    World w(url);
+    Subscriptions subs;
+    subs.on("tests", "task.opened", [](soci::session& s, const Event& e) {
+      record_effect(s, e);
+      crowd::invariant(e.key != "tsk_bad", "transfer id reused");
+    });
+    ConsumerOptions opt = options();
+    crowd::events::ensure_groups(*w.redis, subs, opt);
+    w.publish_one("task.opened", "tsk_1");
+    const std::string bad = w.publish_one("task.opened", "tsk_bad");
+    w.publish_one("task.opened", "tsk_2");
+    CHECK(crowd::events::relay_once(*w.db, *w.redis, 10) == 3);
+
+    try {
+      crowd::events::consume_once(*w.db, *w.redis, subs, opt);
+      FAIL("consume_once should halt");
+    } catch (const crowd::events::ConsumerHalted& e) {
+      CHECK(e.event_id == bad);
+      CHECK(e.type == "task.opened");
+      CHECK(e.stream == "events:tests");
+      CHECK(std::string(e.what()).find("transfer id reused") != std::string::npos);
+    }
+    CHECK(w.count("SELECT COUNT(*) FROM effects") == 0);  // the whole batch rolled back
+    CHECK(w.count("SELECT COUNT(*) FROM inbox") == 0);
+    CHECK(w.pending("events:tests", "consumer") == 3);  // nothing acknowledged
+    // Not a refusal: however often it is delivered again, it is never dead-lettered.
+    for (int i = 0; i < opt.max_deliveries + 2; ++i) {
+      CHECK_THROWS_AS(crowd::events::reclaim_once(*w.db, *w.redis, subs, opt), crowd::events::ConsumerHalted);
+    }
+    CHECK(w.xlen("dead:consumer") == 0);
+    CHECK(w.pending("events:tests", "consumer") == 3);
+    CHECK(w.count("SELECT COUNT(*) FROM effects") == 0);
+  }
+}
+
+TEST_CASE("InvariantBroken is neither a refusal nor transient; logic errors stay refusals") {
+  CHECK_FALSE(crowd::events::is_refusal(crowd::InvariantBroken("an account vanished")));
+  CHECK(crowd::events::is_refusal(std::logic_error("bad")));
+  CHECK(crowd::events::is_refusal(crowd::events::Refusal("bad")));
+  CHECK_FALSE(crowd::events::is_refusal(std::runtime_error("database is locked")));
+}
+
+TEST_CASE("ReadAhead stops reading at a broken invariant; what it read ahead stays pending, unapplied") {
+  World w("");
+  Subscriptions subs;
+  subs.on("tests", "task.opened", [](soci::session& s, const Event& e) {
+    record_effect(s, e);
+    crowd::invariant(e.key != "tsk_bad", "an account vanished");
+  });
+  ConsumerOptions opt = options();
+  opt.batch = 1;
+  crowd::events::ensure_groups(*w.redis, subs, opt);
+  w.publish_one("task.opened", "tsk_bad");
+  w.publish_one("task.opened", "tsk_next");
+  crowd::events::relay_once(*w.db, *w.redis, 10);
+  crowd::events::ReadAhead ahead(w.server.endpoint(), subs, opt);
+  bool halted = false;
+  for (int round = 0; round < 2000 && !halted; ++round) {
+    try {
+      ahead.consume(*w.db, *w.redis);
+    } catch (const crowd::events::ConsumerHalted&) {
+      halted = true;
+    }
+  }
+  REQUIRE(halted);
+  CHECK(ahead.stop_and_drain(*w.db, *w.redis) == 0);
+  CHECK(w.count("SELECT COUNT(*) FROM effects") == 0);
+  CHECK(w.pending("events:tests", "consumer") >= 1);
+  CHECK(w.xlen("dead:consumer") == 0);
 }

@@ -1,7 +1,6 @@
 #include "common/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -91,7 +90,10 @@ asio::awaitable<void> exchange(BaseUrl base, ClientRequest req, Outcome* out) {
 ClientResponse fetch(const BaseUrl& base, const ClientRequest& req) {
   asio::io_context io;
   Outcome out;
-  asio::co_spawn(io, exchange(base, req, &out), asio::detached);
+  // exchange() turns what it throws into out.error; anything else escaping it is not dropped either.
+  asio::co_spawn(io, exchange(base, req, &out), [&out](std::exception_ptr ep) {
+    if (ep && !out.error) out.error = ep;
+  });
   io.run();
   if (out.error) std::rethrow_exception(out.error);
   return out.response;

@@ -8,14 +8,15 @@
 //     whitespace do not matter): the remembered response, with header `Idempotent-Replayed: true`, and
 //     nothing runs;
 //   - K again with another request: 422 problem "idempotency-key-reuse".
-// Keys are forgotten after kKeepMs (purge(), run from a periodic job).
+// Keys are forgotten after the service's idempotency retention (CROWD_IDEMPOTENCY_RETENTION_S, default
+// kKeepMs; 0 keeps them for ever): the kit's housekeeping prunes them (common/housekeeping.hpp).
 //
 // Concurrency: the key is claimed (a placeholder row) as the first statement of the write transaction,
 // before any effect. SQLite serialises writers (BEGIN IMMEDIATE); on PostgreSQL a second transaction with
 // the same key waits on the first one's claim and, once that commits, replays its response (READ COMMITTED:
 // the next statement sees the committed row). So two concurrent first uses never both apply their effect.
 //
-// Table (every service's 001 migration; schemas/sql/README.md):
+// Table (the kit's, schemas/sql/kit/001_tables.sql; schemas/sql/README.md):
 //   idempotency_keys(scope TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
 //                    status INTEGER NOT NULL, response TEXT NOT NULL, created_at_ms BIGINT NOT NULL,
 //                    PRIMARY KEY (scope, idem_key))   + an index on created_at_ms
@@ -100,7 +101,8 @@ using Effect = std::function<http::Response(soci::session&)>;
 // retried.
 http::Response run(db::Database& db, const std::optional<Key>& key, const Effect& effect, const Options& opt = {});
 
-// Deletes keys created before now_ms - keep_ms; returns how many. Call from a periodic job (svc.every).
+// Deletes keys created before now_ms - keep_ms in one statement; returns how many. The kit's housekeeping
+// (housekeeping::prune_idempotency, in bounded batches) replaces the services' own jobs calling this.
 std::int64_t purge(soci::session& s, std::int64_t now_ms, std::int64_t keep_ms = kKeepMs);
 std::int64_t purge(db::Database& db, std::int64_t now_ms, std::int64_t keep_ms = kKeepMs);
 

@@ -1,4 +1,4 @@
-// The text of a flat JSON object written field by field: for hot paths (an event per settlement) that
+// The text of a flat JSON object written field by field: for hot paths (an event per write) that
 // would otherwise build an nlohmann::json, a map node and strings per field, only to serialise it at once.
 //
 //   std::string text = JsonObjectWriter().field("amount_fen", 100).field("id", id).null_field("note").done();

@@ -4,6 +4,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <exception>
+#include <utility>
 
 #include "common/clock.hpp"
 #include "common/ids.hpp"
@@ -90,12 +92,76 @@ Response problem_response(const Problem& p, const std::string& instance) {
   return r;
 }
 
+// Holds one unit of a counter (connections, requests in flight) for as long as it lives.
+class Counted {
+ public:
+  explicit Counted(std::atomic<int>& n) : n_(&n) { ++*n_; }
+  Counted(Counted&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+  Counted& operator=(Counted&&) = delete;
+  ~Counted() {
+    if (n_ != nullptr) --*n_;
+  }
+
+ private:
+  std::atomic<int>* n_;
+};
+
+// One request handed to the worker pool, shared by the session (which stops waiting at the time budget)
+// and the pool's completion (which may come later). In flight until both are done with it.
+struct Call {
+  Call(asio::io_context& io, std::atomic<int>& in_flight) : timer(io), counted(in_flight) {}
+  asio::steady_timer timer;  // cancelled when the handler's response arrives
+  Counted counted;
+  bool done = false;  // on the IO thread only
+  Request req;        // as the handler left it (route, principal): written on the pool, read once done
+  Response res;
+};
+
+void log_exception(const char* what, std::exception_ptr ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    log::error(what, {{"error", e.what()}});
+  } catch (...) {
+    log::error(what, {{"error", "unknown exception"}});
+  }
+}
+
 // Runs the dispatch hook on the worker pool (a named coroutine with by-value parameters: see the GCC 12
-// note in shared/BUILDING.md).
-asio::awaitable<Response> run_on_pool(Impl* impl, Request req, std::shared_ptr<Request> out) {
+// note in shared/BUILDING.md). `impl` keeps the server alive for a handler that outlives its session.
+asio::awaitable<Response> run_on_pool(std::shared_ptr<Impl> impl, Request req, std::shared_ptr<Call> call) {
   Response res = impl->hooks.dispatch(req);
-  *out = std::move(req);
+  call->req = std::move(req);
   co_return res;
+}
+
+// Runs the handler on the pool and waits for it up to the time budget. Returns false when the budget ran
+// out first (the handler runs on; its response is dropped).
+asio::awaitable<bool> call_handler(std::shared_ptr<Impl> impl, Request req, std::shared_ptr<Call> call) {
+  asio::co_spawn(impl->pool, run_on_pool(impl, std::move(req), call),
+                 asio::bind_executor(impl->io, [call](std::exception_ptr ep, Response res) {
+                   if (ep) {  // dispatch must not throw; answer 500 rather than lose the request
+                     log_exception("request dispatch threw", ep);
+                     res = problem_response(Problem(500, "internal", "Internal error"), call->req.path);
+                   }
+                   call->res = std::move(res);
+                   call->done = true;
+                   call->timer.cancel();
+                 }));
+  const std::int64_t budget = impl->cfg.handler_timeout_ms;
+  if (budget > 0) {
+    call->timer.expires_after(std::chrono::milliseconds(budget));
+  } else {
+    call->timer.expires_at(asio::steady_timer::time_point::max());
+  }
+  while (!call->done) {
+    beast::error_code ec;
+    co_await call->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !call->done) co_return false;  // expired before the response came
+  }
+  co_return true;
 }
 
 bhttp::response<bhttp::string_body> to_message(const Response& res, unsigned version, bool keep_alive,
@@ -120,14 +186,25 @@ asio::awaitable<void> write_early_problem(beast::tcp_stream& stream, Problem p) 
   co_await bhttp::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
 }
 
-asio::awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket socket) {
+// A request answered without its handler (over a limit): the access log and metrics see it under `route`.
+Request head_of(const Request& req, const char* route) {
+  Request head;
+  head.method = req.method;
+  head.target = req.target;
+  head.path = req.path;
+  head.request_id = req.request_id;
+  head.route = route;
+  return head;
+}
+
+asio::awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket socket, Counted connection) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   bool first = true;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(impl->cfg.body_limit_bytes);
-    parser.header_limit(16 * 1024);
+    parser.header_limit(static_cast<std::uint32_t>(impl->cfg.header_limit_bytes));
     beast::error_code ec;
     // Waiting for a request on a kept-alive connection gets the idle limit; once it starts, the header
     // and the body must arrive within the request limit.
@@ -145,7 +222,9 @@ asio::awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket socket) {
       break;
     }
     if (ec == bhttp::error::header_limit) {
-      co_await write_early_problem(stream, Problem(431, "headers-too-large", "Request header fields too large"));
+      co_await write_early_problem(
+          stream, Problem(431, "headers-too-large", "Request header fields too large",
+                          "the header exceeds " + std::to_string(impl->cfg.header_limit_bytes) + " bytes"));
       break;
     }
     if (ec) {
@@ -155,25 +234,50 @@ asio::awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket socket) {
       break;
     }
     auto started = std::chrono::steady_clock::now();
-    ++impl->in_flight;
     auto msg = parser.release();
     bool keep_alive = msg.keep_alive();
-    auto out = std::make_shared<Request>();
-    Response res =
-        co_await asio::co_spawn(impl->pool, run_on_pool(impl.get(), to_request(msg), out), asio::use_awaitable);
+    Request req = to_request(msg);
+    Request done_req;
+    Response res;
+    std::shared_ptr<Call> call;
+    if (impl->in_flight.load() >= impl->cfg.max_in_flight) {
+      done_req = head_of(req, "overloaded");
+      res = problem_response(Problem(503, "overloaded", "Too many requests in flight",
+                                     "the service is at its limit of " + std::to_string(impl->cfg.max_in_flight) +
+                                         " requests in flight; retry shortly"),
+                             req.path);
+      res.headers.emplace_back("Retry-After", "1");
+      if (impl->hooks.limited) impl->hooks.limited("in_flight");
+    } else {
+      call = std::make_shared<Call>(impl->io, impl->in_flight);
+      Request head = head_of(req, "timeout");
+      if (co_await call_handler(impl, std::move(req), call)) {
+        done_req = std::move(call->req);
+        res = std::move(call->res);
+      } else {
+        done_req = std::move(head);
+        res = problem_response(
+            Problem(504, "handler-timeout", "The request took too long",
+                    "no answer within " + std::to_string(impl->cfg.handler_timeout_ms) +
+                        " ms; it may still complete: retry with the same Idempotency-Key, or read before retrying"),
+            done_req.path);
+        log::warn("handler over its time budget",
+                  {{"request_id", done_req.request_id}, {"method", done_req.method}, {"path", done_req.path}});
+        if (impl->hooks.limited) impl->hooks.limited("handler_timeout");
+      }
+    }
     keep_alive = keep_alive && !impl->draining.load();
-    auto reply = to_message(res, msg.version(), keep_alive, out->request_id);
+    auto reply = to_message(res, msg.version(), keep_alive, done_req.request_id);
     if (msg.method() == bhttp::verb::head) reply.body().clear();
     stream.expires_after(std::chrono::milliseconds(impl->cfg.header_timeout_ms));
     co_await bhttp::async_write(stream, reply, asio::redirect_error(asio::use_awaitable, ec));
-    --impl->in_flight;
+    call.reset();  // no longer in flight (unless its handler still runs)
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (impl->hooks.done) impl->hooks.done(*out, res, seconds);
+    if (impl->hooks.done) impl->hooks.done(done_req, res, seconds);
     if (ec || !keep_alive) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  --impl->connections;
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<Impl> impl) {
@@ -189,9 +293,13 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Impl> impl) {
       socket.close(ec);  // over the limit: refuse rather than queue without bound
       continue;
     }
-    ++impl->connections;
+    Counted connection(impl->connections);
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(impl->io, session(impl, std::move(socket)), asio::detached);
+    asio::co_spawn(impl->io, session(impl, std::move(socket), std::move(connection)), [impl](std::exception_ptr ep) {
+      if (!ep) return;
+      log_exception("connection failed", ep);
+      if (impl->hooks.limited) impl->hooks.limited("session_failed");
+    });
   }
 }
 
@@ -213,7 +321,9 @@ int Server::port() const {
 }
 
 void Server::start() {
-  asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
+  asio::co_spawn(impl_->io, accept_loop(impl_), [](std::exception_ptr ep) {
+    if (ep) log_exception("accept loop failed; no new connections are accepted", ep);
+  });
 }
 
 void Server::drain() {
@@ -227,6 +337,10 @@ void Server::drain() {
 
 int Server::in_flight() const {
   return impl_->in_flight.load();
+}
+
+int Server::connections() const {
+  return impl_->connections.load();
 }
 
 }  // namespace crowd::http

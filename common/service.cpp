@@ -35,6 +35,8 @@ struct Service::Impl {
     std::function<void()> fn;
   };
   std::vector<Job> jobs;
+  std::mutex halt_mu;
+  std::string halted;  // why the consumer halted (empty: it runs)
 
   // Sleeps up to `d` unless the service is stopping; returns false when stopping.
   bool sleep_for(std::chrono::milliseconds d) {
@@ -77,6 +79,7 @@ Service::Service(std::string name, int default_port, db::DatabaseOptions db_opti
     throw std::runtime_error("CROWD_TOKEN_SECRET must be set to at least 32 characters");
   }
   db_ = std::make_unique<db::Database>(cfg_.db_url, static_cast<std::size_t>(cfg_.workers + 3), db_options);
+  housekeeping_ = housekeeping::Settings::from(cfg_);
 }
 
 Service::~Service() = default;
@@ -100,6 +103,20 @@ int Service::run(const std::vector<db::Migration>& migrations) {
   Impl& im = *impl_;
   db_->migrate_service(migrations);
   for (const auto& fn : on_start_) fn();
+  housekeeping_ = housekeeping::with_safe_inbox(housekeeping_, cfg_.claim_idle_ms);
+  every("housekeeping", std::chrono::milliseconds(housekeeping_.period_ms), [this] {
+    const auto r = housekeeping::run_once(*db_, thread_redis(cfg_.redis_url), cfg_.service, subs_.streams(),
+                                          clock::now_ms(), housekeeping_);
+    Metrics& m = impl_->metrics;
+    m.count("crowd_idempotency_keys_pruned_total", "Idempotency-Key records pruned after their retention.",
+            r.idempotency_keys);
+    m.count("crowd_outbox_pruned_total", "Sent outbox rows pruned after their retention.", r.outbox);
+    m.count("crowd_inbox_pruned_total", "Inbox rows pruned after their retention.", r.inbox);
+    m.count("crowd_stream_trimmed_total", "Acknowledged entries trimmed from this service's stream.", r.stream_entries);
+    m.count("crowd_dead_letters_dropped_total", "Dead letters dropped over their retention or the cap.",
+            r.dead_letters);
+    m.count("crowd_housekeeping_failures_total", "Housekeeping steps that failed (logged).", r.failures);
+  });
 
   router_.get("/healthz", [](http::Request&) { return http::Response::json_of(200, {{"status", "ok"}}); });
   router_.get("/readyz", [this](http::Request&) {
@@ -109,9 +126,16 @@ int Service::run(const std::vector<db::Migration>& migrations) {
       redis_ok = thread_redis(cfg_.redis_url).ping();
     } catch (const std::exception&) {
     }
-    int status = db_ok && redis_ok ? 200 : 503;
-    return http::Response::json_of(
-        status, {{"status", status == 200 ? "ready" : "not ready"}, {"database", db_ok}, {"redis", redis_ok}});
+    std::string halted;
+    {
+      std::lock_guard lock(impl_->halt_mu);
+      halted = impl_->halted;
+    }
+    int status = db_ok && redis_ok && halted.empty() ? 200 : 503;
+    nlohmann::json body = {{"status", status == 200 ? "ready" : "not ready"}, {"database", db_ok}, {"redis", redis_ok}};
+    if (!subs_.empty()) body["consumer"] = halted.empty() ? "running" : "halted";
+    if (!halted.empty()) body["reason"] = halted;
+    return http::Response::json_of(status, body);
   });
   router_.get("/metrics", [this](http::Request&) {
     http::Response r;
@@ -156,6 +180,17 @@ int Service::run(const std::vector<db::Migration>& migrations) {
                            {"route", req.route},           {"status", res.status}, {"ms", seconds * 1000}};
     if (req.principal) line["party"] = req.principal->party_id;
     log::info("access", line);
+  };
+
+  hooks.limited = [this](std::string_view what) {
+    Metrics& m = impl_->metrics;
+    if (what == "in_flight") {
+      m.count("crowd_http_shed_total", "Requests answered 503 over the limit of requests in flight.");
+    } else if (what == "handler_timeout") {
+      m.count("crowd_http_handler_timeouts_total", "Requests answered 504 when their handler overran its budget.");
+    } else {
+      m.count("crowd_http_session_failures_total", "Connections ended by an exception (logged).");
+    }
   };
 
   im.pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(cfg_.workers));
@@ -269,6 +304,7 @@ void Service::start_loops() {
       auto last_reclaim = std::chrono::steady_clock::now() - std::chrono::hours(1);
       std::int64_t transient_backoff_ms = 0;
       events::ReadAhead ahead(redis::Endpoint::from_url(cfg_.redis_url), subs_, opt);
+      im.metrics.set_gauge("crowd_consumer_halted", "1 when the consumer stopped on a broken invariant.", 0);
       while (!im.stopping) {
         try {
           if (!groups_ready) {
@@ -285,6 +321,25 @@ void Service::start_loops() {
                                  static_cast<double>(events::lag(redis, subs_, opt)));
           }
           transient_backoff_ms = 0;
+        } catch (const events::ConsumerHalted& e) {
+          // A broken invariant of our own: an assertion, not a retry. Stop consuming (the batch stays
+          // pending for after the fix) and alert; the HTTP side keeps serving.
+          log::error(
+              "consumer halted: an invariant is broken; the event stays pending until the cause is fixed "
+              "and the service restarted",
+              {{"event_id", e.event_id},
+               {"type", e.type},
+               {"stream", e.stream},
+               {"entry_id", e.entry_id},
+               {"error", e.what()}});
+          im.metrics.count("crowd_invariant_broken_total", "Broken invariants met by the consumer (it halted).");
+          im.metrics.set_gauge("crowd_consumer_halted", "1 when the consumer stopped on a broken invariant.", 1);
+          {
+            std::lock_guard lock(im.halt_mu);
+            im.halted =
+                std::string(e.what()) + (e.event_id.empty() ? "" : " (event " + e.event_id + ", " + e.type + ")");
+          }
+          return;
         } catch (const events::TransientFailure& e) {
           // The database (most likely) is in trouble: back off, up to 5 s, and try the same entries again.
           transient_backoff_ms = std::min<std::int64_t>(std::max<std::int64_t>(transient_backoff_ms * 2, 100), 5000);

@@ -3,7 +3,7 @@
 // X-Signature, where payload is the request's method, a space, its target, a newline and its body. The
 // receiver recomputes it (constant-time compare) and refuses a timestamp outside the window, so an old
 // message cannot be replayed once the window passes; within the window, replays are refused by the
-// receiver's record of event ids (see settlement's provider_events).
+// receiver's own record of the message ids it has seen.
 #pragma once
 
 #include <cstdint>

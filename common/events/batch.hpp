@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,8 @@ struct Outcome {
   std::vector<std::pair<redis::StreamEntry, std::string>> dead;  // entry, reason
   std::vector<std::pair<std::string, std::string>> acks;         // stream, entry id
   int transient_failures = 0;
+  // Set when a handler broke an invariant: the batch was rolled back, nothing of it is acknowledged.
+  std::optional<ConsumerHalted> halted;
 };
 
 // An entry read from a stream with how many times it has been delivered (this delivery included).
@@ -55,7 +58,8 @@ struct ReadBatch {
   Outcome out;
 };
 std::unique_ptr<ReadBatch> read_batch(redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
-// Applies and acknowledges a batch read; throws TransientFailure when some entries failed transiently.
+// Applies and acknowledges a batch read; throws TransientFailure when some entries failed transiently and
+// ConsumerHalted when one broke an invariant.
 int apply_read(db::Database& db, redis::Client& redis, const ConsumerOptions& opt, ReadBatch& b);
 
 }  // namespace crowd::events::detail

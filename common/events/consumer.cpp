@@ -12,6 +12,7 @@
 #include "common/crash.hpp"
 #include "common/db.hpp"
 #include "common/events/batch.hpp"
+#include "common/invariant.hpp"
 #include "common/log.hpp"
 #include "common/redis.hpp"
 
@@ -87,7 +88,9 @@ std::vector<Pending> triage(const Subscriptions& subs, const std::vector<Deliver
 // the batch applied again with each event inside its own savepoint, so that a failing event is rolled back
 // alone. Each event's effect and its inbox row commit together, so a redelivery after a crash between
 // commit and XACK is recognised and only acknowledged. When the transaction itself fails, nothing was
-// applied and every event of the batch stays pending as a transient failure.
+// applied and every event of the batch stays pending as a transient failure. A broken invariant
+// (crowd::InvariantBroken) rolls the whole batch back and sets out.halted: nothing of it is acknowledged,
+// dead-lettered or counted as a delivery failure.
 void apply_batch(db::Database& db, const std::vector<Pending>& ready, const ConsumerOptions& opt, Outcome& out) {
   if (ready.empty()) return;
   struct Failure {
@@ -98,6 +101,10 @@ void apply_batch(db::Database& db, const std::vector<Pending>& ready, const Cons
   std::vector<std::size_t> applied;
   std::vector<Failure> failures;
   std::string tx_error;
+  auto halt = [&](const Pending* p, const std::string& error) {
+    out.halted.emplace(first_line(error), p ? p->event.id : "", p ? p->event.type : "", p ? p->entry->stream : "",
+                       p ? p->entry->id : "");
+  };
   // Fast path: the whole batch without savepoints (two statements per event fewer, and on PostgreSQL two
   // round trips). Nearly every batch applies cleanly; when any event fails, all of it rolls back together
   // and the batch is applied again below, a savepoint per event, so that the failure is isolated.
@@ -133,6 +140,9 @@ void apply_batch(db::Database& db, const std::vector<Pending>& ready, const Cons
           applied.push_back(i);
           crash_point("consume.before_commit");
           continue;
+        } catch (const InvariantBroken& e) {
+          halt(&ready[i], e.what());
+          throw;  // the whole transaction rolls back
         } catch (const std::exception& e) {
           error = first_line(e.what());
           refused = is_refusal(e);
@@ -143,9 +153,12 @@ void apply_batch(db::Database& db, const std::vector<Pending>& ready, const Cons
         failures.push_back({i, error, refused});
       }
     });
+  } catch (const InvariantBroken& e) {
+    if (!out.halted) halt(nullptr, e.what());  // from the commit's hooks: no one event to name
   } catch (const std::exception& e) {
     tx_error = first_line(e.what());
   }
+  if (out.halted) return;
   if (!tx_error.empty()) {
     for (const Pending& p : ready) failed(p, "transaction failed: " + tx_error, false, opt, out);
     return;
@@ -185,6 +198,7 @@ std::unique_ptr<ReadBatch> read_batch(redis::Client& redis, const Subscriptions&
 int apply_read(db::Database& db, redis::Client& redis, const ConsumerOptions& opt, ReadBatch& b) {
   apply_batch(db, b.ready, opt, b.out);
   finish(redis, opt.group, b.out);
+  if (b.out.halted) throw *b.out.halted;
   if (b.out.transient_failures > 0) throw TransientFailure(b.out.transient_failures);
   return static_cast<int>(b.entries.size());
 }
@@ -258,6 +272,7 @@ int reclaim_once(db::Database& db, redis::Client& redis, const Subscriptions& su
     }
     apply_batch(db, triage(subs, batch, out), opt, out);
     finish(redis, opt.group, out);
+    if (out.halted) throw *out.halted;
     handled += static_cast<int>(entries.size());
     transient += out.transient_failures;
   }

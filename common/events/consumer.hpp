@@ -9,6 +9,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/events/envelope.hpp"
@@ -32,6 +33,23 @@ class TransientFailure : public std::runtime_error {
   explicit TransientFailure(int count)
       : std::runtime_error(std::to_string(count) + " event(s) failed for a transient reason"), count(count) {}
   int count;
+};
+
+// consume_once / reclaim_once / ReadAhead::consume throw this when a handler met a broken invariant of our
+// own (crowd::InvariantBroken, common/invariant.hpp): the whole batch was rolled back and nothing of it
+// acknowledged or dead-lettered (the entries stay pending). The caller stops consuming (Service halts its
+// consumer loop, logs, raises crowd_invariant_broken_total and crowd_consumer_halted, and /readyz reports
+// not ready) until an operator fixes the cause and restarts it. Not a refusal, not transient.
+class ConsumerHalted : public std::runtime_error {
+ public:
+  ConsumerHalted(const std::string& what, std::string event_id, std::string type, std::string stream,
+                 std::string entry_id)
+      : std::runtime_error(what),
+        event_id(std::move(event_id)),
+        type(std::move(type)),
+        stream(std::move(stream)),
+        entry_id(std::move(entry_id)) {}
+  std::string event_id, type, stream, entry_id;  // empty when the transaction as a whole broke it
 };
 
 using Handler = std::function<void(soci::session&, const Event&)>;
@@ -69,7 +87,8 @@ void ensure_groups(redis::Client& redis, const Subscriptions& subs, const Consum
 // Reads up to one batch of new entries (XREADGROUP ... >), applies them in one transaction (each event with
 // its inbox row; the batch is first tried whole, and when any event fails it is rolled back and applied
 // again with a savepoint per event), XACKs the applied and the duplicates. A handler that throws leaves its
-// entry pending (retried through reclaim_once). Returns how many entries were read.
+// entry pending (retried through reclaim_once); one that throws crowd::InvariantBroken rolls the whole batch
+// back and throws ConsumerHalted. Returns how many entries were read.
 int consume_once(db::Database& db, redis::Client& redis, const Subscriptions& subs, const ConsumerOptions& opt);
 // Claims entries idle at least claim_idle_ms with XAUTOCLAIM and applies them as consume_once does; a
 // refused entry delivered max_deliveries times or more is copied to "dead:GROUP" (original fields plus

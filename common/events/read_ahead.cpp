@@ -23,6 +23,7 @@ struct ReadAhead::Impl {
   std::unique_ptr<ReadBatch> ready;  // one batch read and parsed, not yet taken
   std::unique_ptr<ReadBatch> spent;  // the last batch applied: freed here, off the writer's path
   bool stopping = false;
+  bool halted = false;  // a batch broke an invariant: nothing more is read or applied
   std::thread reader;
 
   Impl(redis::Endpoint e, const Subscriptions& s, ConsumerOptions o)
@@ -107,11 +108,18 @@ int ReadAhead::consume(db::Database& db, redis::Client& redis) {
       im.spent = std::move(b);
     }
   } give_back{*impl_, b};
-  return apply_read(db, redis, impl_->opt, *b);
+  try {
+    return apply_read(db, redis, impl_->opt, *b);
+  } catch (const ConsumerHalted&) {
+    impl_->halted = true;
+    impl_->stop();  // stop reading: what was read ahead stays pending, unapplied
+    throw;
+  }
 }
 
 int ReadAhead::stop_and_drain(db::Database& db, redis::Client& redis) {
   impl_->stop();
+  if (impl_->halted) return 0;
   std::unique_ptr<ReadBatch> b = impl_->take(std::chrono::milliseconds(0));
   return b ? apply_read(db, redis, impl_->opt, *b) : 0;
 }

@@ -22,9 +22,10 @@ class ReadAhead {
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
   // Applies the next batch read ahead (waiting up to block_ms for one) exactly as consume_once does, with
-  // `redis` for the acknowledgements. Returns how many entries it had (0: none came).
+  // `redis` for the acknowledgements. Returns how many entries it had (0: none came). On ConsumerHalted
+  // it stops reading for good (a batch read ahead stays pending) before rethrowing.
   int consume(db::Database& db, redis::Client& redis);
-  // At shutdown: stops reading, then applies the batch already read, if any.
+  // At shutdown: stops reading, then applies the batch already read, if any (none after a halt).
   int stop_and_drain(db::Database& db, redis::Client& redis);
 
  private:

@@ -15,7 +15,10 @@ int count_of(const std::string& text, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("kit: health, readiness, metrics, keep-alive, deadlines and SIGTERM") {
-  Platform p("kit", {{"CROWD_HEADER_TIMEOUT_MS", "400"}, {"CROWD_IDLE_TIMEOUT_MS", "600"}});
+  Platform p("kit", {{"CROWD_HEADER_TIMEOUT_MS", "400"},
+                     {"CROWD_IDLE_TIMEOUT_MS", "600"},
+                     {"CROWD_HEADER_LIMIT_BYTES", "4096"},
+                     {"CROWD_HOUSEKEEPING_PERIOD_MS", "200"}});
   p.start("accounts");
   p.start("settlement");
   int port = p.port("accounts");
@@ -41,6 +44,20 @@ TEST_CASE("kit: health, readiness, metrics, keep-alive, deadlines and SIGTERM") 
   CHECK(eventually([&] {
     return http_request(p.port("settlement"), "GET", "/metrics").body.find("crowd_stream_lag") != std::string::npos;
   }));
+
+  // A consuming service reports its consumer; it runs, and its halt gauge says so.
+  auto settlement_ready = http_request(p.port("settlement"), "GET", "/readyz");
+  CHECK(settlement_ready.status == 200);
+  CHECK(settlement_ready.json_body()["consumer"] == "running");
+  CHECK(eventually([&] {
+    auto m = http_request(p.port("settlement"), "GET", "/metrics").body;
+    return m.find("crowd_consumer_halted{service=\"settlement\"} 0") != std::string::npos &&
+           m.find("crowd_housekeeping_failures_total{service=\"settlement\"} 0") != std::string::npos;
+  }));
+  // The header limit comes from CROWD_HEADER_LIMIT_BYTES.
+  auto big_header = http_raw(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(5000, 'a') + "\r\n\r\n");
+  CHECK(big_header.status == 431);
+  CHECK(http_request(port, "GET", "/healthz", {}, {{"X-Pad", std::string(2000, 'a')}}).status == 200);
 
   // Two requests on one connection (keep-alive), then the server closes as asked.
   std::string two = http_raw_text(port,
