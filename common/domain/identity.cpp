@@ -122,7 +122,6 @@ IdCheck check_id_number(std::string_view raw, int today_y, int today_m, int toda
   const int y = std::stoi(n.substr(6, 4)), m = std::stoi(n.substr(10, 2)), d = std::stoi(n.substr(12, 2));
   if (!valid_date(y, m, d)) return fail("ID number holds a birth date that does not exist");
   r.birth_year = y, r.birth_month = m, r.birth_day = d;
-  if (y < 1900) return fail("ID number holds a birth year before 1900");
   if (y * 10000 + m * 100 + d > today_y * 10000 + today_m * 100 + today_d) {
     return fail("ID number holds a birth date in the future");
   }

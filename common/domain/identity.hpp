@@ -21,7 +21,8 @@ struct IdCheck {
 };
 
 // GB 11643: 18 characters, 17 digits and a check character ('0'-'9' or 'X'), birth date a real calendar date
-// in [1900-01-01, today]. today_* is the caller's date (China time), so tests control it.
+// not after today. today_* is the caller's date (China time), so tests control it. Whether the holder is
+// plausible for a purpose (an age limit, a birth year before 1900) is the caller's rule, not the standard's.
 IdCheck check_id_number(std::string_view raw, int today_y, int today_m, int today_d);
 
 // The GB 11643 check character of the first 17 digits (no validation of its argument beyond size 17).

@@ -99,8 +99,13 @@ std::string id_number(Fields& f, const Date& today) {
     f.fail("id_number", "is not a valid resident ID number (GB 11643): " + c.reason);
     return {};
   }
-  if (age_on({c.birth_year, c.birth_month, c.birth_day}, today) < kMinWorkerAge)
+  // Plausibility beside the age limit: the number passed GB 11643, these rules are about the worker.
+  if (c.birth_year < kMinPlausibleBirthYear) {
+    f.fail("id_number",
+           "birth year before " + std::to_string(kMinPlausibleBirthYear) + " is not plausible for a worker");
+  } else if (age_on({c.birth_year, c.birth_month, c.birth_day}, today) < kMinWorkerAge) {
     f.fail("id_number", "the holder must be at least " + std::to_string(kMinWorkerAge) + " years old");
+  }
   return c.normalized;
 }
 

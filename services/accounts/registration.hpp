@@ -14,7 +14,8 @@ namespace crowd::accounts {
 using json = nlohmann::json;
 
 inline constexpr int kDefaultCreditScore = 80;
-inline constexpr int kMinWorkerAge = 16;  // the minimum working age under PRC labour law
+inline constexpr int kMinWorkerAge = 16;             // the minimum working age under PRC labour law
+inline constexpr int kMinPlausibleBirthYear = 1900;  // an older birth date is a typing error, not a worker
 
 // A calendar date in China time (the calendar of the birth dates in ID numbers).
 struct Date {
@@ -44,8 +45,9 @@ json geo_json(const std::optional<GeoPoint>& p);  // {"lat", "lng"} or null
 
 struct WorkerDraft {
   std::string real_name;  // trimmed, 1..50 characters
-  std::string id_number;  // normalised (ASCII, upper-case X), GB 11643 check passed, holder aged 16 or more
-  std::string phone;      // 11 digits, "+86"/"86" prefix and separators removed
+  std::string
+      id_number;  // normalised (ASCII, upper-case X), GB 11643 check passed, born 1900 or later, holder aged 16 or more
+  std::string phone;  // 11 digits, "+86"/"86" prefix and separators removed
   std::string password;
   std::vector<std::string> skills;  // trimmed, lower-cased, deduplicated in the order given
   std::optional<GeoPoint> home;

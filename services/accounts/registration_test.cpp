@@ -126,6 +126,18 @@ TEST_CASE("worker registration: ID numbers are checked against GB 11643, the cal
   CHECK(error_message([&] { parse_worker_registration(b, kToday); }, "id_number").find("16") != std::string::npos);
 }
 
+TEST_CASE("worker registration: a birth year before 1900 passes GB 11643 but is not plausible for a worker") {
+  json b = worker_body();
+  b["id_number"] = "110105189912311237";  // 1899-12-31, check character right
+  const auto fields = error_fields([&] { parse_worker_registration(b, kToday); });
+  CHECK(fields == std::vector<std::string>{"id_number"});
+  const std::string message = error_message([&] { parse_worker_registration(b, kToday); }, "id_number");
+  CHECK(message == "birth year before 1900 is not plausible for a worker");
+  CHECK(message.find("GB 11643") == std::string::npos);
+  b["id_number"] = "110105190001011231";  // 1900-01-01: plausible (and old enough)
+  CHECK(error_fields([&] { parse_worker_registration(b, kToday); }).empty());
+}
+
 TEST_CASE("worker registration: phone, skills, home and name errors") {
   json b = worker_body();
   b["phone"] = "12800138000";

@@ -8,9 +8,6 @@
 
 namespace crowd::delivery::store {
 
-using db::get_i64;
-using db::get_opt_i64;
-using db::get_opt_str;
 using db::get_str;
 
 namespace {
@@ -33,67 +30,77 @@ E known(std::optional<E> v, const std::string& raw) {
   return *v;
 }
 
-Assignment assignment_from(const soci::row& r) {
+Assignment assignment_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kAssignmentCols));
   Assignment a;
-  a.id = get_str(r, 0);
-  a.offer_id = get_str(r, 1);
-  a.task_id = get_str(r, 2);
-  a.enterprise_id = get_str(r, 3);
-  a.worker_id = get_str(r, 4);
-  a.units = get_i64(r, 5);
-  a.pay_per_unit_fen = get_i64(r, 6);
-  a.amount_fen = get_i64(r, 7);
-  a.currency = get_str(r, 8);
-  a.category = get_str(r, 9);
-  a.title = get_str(r, 10);
-  a.review_window_s = get_i64(r, 11);
-  a.deadline_ms = get_i64(r, 12);
-  const auto status = get_str(r, 13);
+  a.id = r.str();
+  a.offer_id = r.str();
+  a.task_id = r.str();
+  a.enterprise_id = r.str();
+  a.worker_id = r.str();
+  a.units = r.i64();
+  a.pay_per_unit_fen = r.i64();
+  a.amount_fen = r.i64();
+  a.currency = r.str();
+  a.category = r.str();
+  a.title = r.str();
+  a.review_window_s = r.i64();
+  a.deadline_ms = r.i64();
+  const auto status = r.str();
   a.status = known(assignment_status_from(status), status);
-  a.revision_round = static_cast<int>(get_i64(r, 14));
-  a.created_at_ms = get_i64(r, 15);
-  a.updated_at_ms = get_i64(r, 16);
+  a.revision_round = r.i32();
+  a.created_at_ms = r.i64();
+  a.updated_at_ms = r.i64();
+  r.done();
   return a;
 }
 
-Submission submission_from(const soci::row& r) {
+Submission submission_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kSubmissionCols));
   Submission sub;
-  sub.id = get_str(r, 0);
-  sub.assignment_id = get_str(r, 1);
-  sub.task_id = get_str(r, 2);
-  sub.enterprise_id = get_str(r, 3);
-  sub.worker_id = get_str(r, 4);
-  sub.round = static_cast<int>(get_i64(r, 5));
-  const auto status = get_str(r, 6);
+  sub.id = r.str();
+  sub.assignment_id = r.str();
+  sub.task_id = r.str();
+  sub.enterprise_id = r.str();
+  sub.worker_id = r.str();
+  sub.round = r.i32();
+  const auto status = r.str();
   sub.status = known(submission_status_from(status), status);
-  sub.content_sha256 = get_str(r, 7);
-  sub.size_bytes = get_i64(r, 8);
-  sub.media_type = get_str(r, 9);
-  sub.storage_ref = get_str(r, 10);
-  sub.note = get_opt_str(r, 11);
-  sub.submitted_at_ms = get_i64(r, 12);
-  sub.review_deadline_ms = get_i64(r, 13);
-  sub.evidence_hash = get_str(r, 14);
-  if (auto decision = get_opt_str(r, 15)) {
+  sub.content_sha256 = r.str();
+  sub.size_bytes = r.i64();
+  sub.media_type = r.str();
+  sub.storage_ref = r.str();
+  sub.note = r.opt_str();
+  sub.submitted_at_ms = r.i64();
+  sub.review_deadline_ms = r.i64();
+  sub.evidence_hash = r.str();
+  const auto decision = r.opt_str();
+  const auto reason = r.opt_str();
+  const auto automatic = r.opt_i64();
+  const auto reviewed_at = r.opt_i64();
+  r.done();
+  if (decision) {
     Review rv;
     rv.decision = known(decision_from(*decision), *decision);
-    rv.reason = get_opt_str(r, 16);
-    rv.automatic = get_opt_i64(r, 17).value_or(0) != 0;
-    rv.reviewed_at_ms = get_opt_i64(r, 18).value_or(0);
+    rv.reason = reason;
+    rv.automatic = automatic.value_or(0) != 0;
+    rv.reviewed_at_ms = reviewed_at.value_or(0);
     sub.review = rv;
   }
   return sub;
 }
 
-evidence::Entry entry_from(const soci::row& r) {
+evidence::Entry entry_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kEntryCols));
   evidence::Entry e;
-  e.seq = get_i64(r, 0);
-  e.kind = get_str(r, 1);
-  e.submission_id = get_str(r, 2);
-  e.payload = get_str(r, 3);
-  e.prev_hash = get_str(r, 4);
-  e.hash = get_str(r, 5);
-  e.recorded_at_ms = get_i64(r, 6);
+  e.seq = r.i64();
+  e.kind = r.str();
+  e.submission_id = r.str();
+  e.payload = r.str();
+  e.prev_hash = r.str();
+  e.hash = r.str();
+  e.recorded_at_ms = r.i64();
+  r.done();
   return e;
 }
 

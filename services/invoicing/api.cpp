@@ -61,7 +61,7 @@ Response Api::get_invoice(Request& req) {
   return Response::json_of(200, json::parse(inv->document));
 }
 
-void register_routes(http::Router& router, Api& api) {
+void add_routes(http::Router& router, Api& api) {
   router.get("/v1/invoices", [&api](Request& r) { return api.list_invoices(r); });
   router.get("/v1/invoices/{id}", [&api](Request& r) { return api.get_invoice(r); });
 }

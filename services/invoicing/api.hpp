@@ -18,6 +18,7 @@ class Api {
   db::Database& db_;
 };
 
-void register_routes(http::Router& router, Api& api);
+// GET /v1/invoices and GET /v1/invoices/{id} on `api` (which must outlive the router).
+void add_routes(http::Router& router, Api& api);
 
 }  // namespace crowd::invoicing

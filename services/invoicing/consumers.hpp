@@ -6,18 +6,20 @@
 
 #include "common/events.hpp"
 #include "services/invoicing/invoice.hpp"
+#include "services/invoicing/settings.hpp"
 
 namespace crowd::invoicing {
 
-// The seller from CROWD_SELLER_NAME, CROWD_SELLER_TAX_ID, CROWD_INVOICE_PROVINCE, CROWD_INVOICE_CHANNEL
-// (sandbox defaults). Throws std::runtime_error when the configuration is invalid: better not to start than
-// to issue invoices with a wrong seller.
-Seller seller_from_env();
+// The data of enterprise.registered. Throws events::Refusal naming every missing or malformed field.
+Buyer buyer_from_event(const events::Event& e);
+// The data of settlement.completed. Throws events::Refusal naming every missing, mistyped or out-of-range
+// field (units ≥ 1, amount_fen ≥ 1, currency CNY, a category with a tax class).
+SettlementFacts settlement_from_event(const events::Event& e);
 
 void on_enterprise_registered(soci::session& s, const events::Event& e, const Seller& seller);
 void on_settlement_completed(soci::session& s, const events::Event& e, const Seller& seller);
 
-// Subscribes both handlers; `seller` must outlive the subscriptions.
-void register_consumers(events::Subscriptions& subs, const Seller& seller);
+// Subscribes both handlers; `settings` must outlive the subscriptions.
+void add_consumers(events::Subscriptions& subs, const Settings& settings);
 
 }  // namespace crowd::invoicing

@@ -1,9 +1,8 @@
-// The invoicing consumers and API against the real migrations on a temporary SQLite file: events are
-// applied as the kit applies them (inbox claim and handler in one transaction), requests go to the handlers.
+// The invoicing consumers and API against the real migrations (crowd::testing::ServiceDb: SQLite, and
+// PostgreSQL when CROWD_TEST_PG_URL is set): events are applied as the kit applies them (inbox claim and
+// handler in one transaction), requests go to the handlers.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -14,13 +13,13 @@
 #include "common/events.hpp"
 #include "common/http.hpp"
 #include "common/ids.hpp"
+#include "common/testing/service_db.hpp"
 #include "services/invoicing/api.hpp"
 #include "services/invoicing/consumers.hpp"
 #include "services/invoicing/store.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 namespace inv = crowd::invoicing;
 using crowd::auth::Principal;
 using crowd::auth::Role;
@@ -29,47 +28,20 @@ using nlohmann::json;
 
 const inv::Seller kSeller{"众包平台沙箱测试有限公司", "91350100M000100Y43", "44", '1'};
 
-// SQLite always; PostgreSQL too when CROWD_TEST_PG_URL is set (scripts/pg.sh start).
-std::vector<std::string> backends() {
-  std::vector<std::string> urls = {""};
-  if (const char* pg = std::getenv("CROWD_TEST_PG_URL"); pg != nullptr && *pg != '\0') urls.emplace_back(pg);
-  return urls;
-}
+using crowd::testing::backends;
 
-// One world per test and backend: a migrated database (a temp SQLite file, or the PostgreSQL database with
-// this service's tables dropped first), the consumers and the API.
+// One world per test and backend: a migrated database (crowd::testing::ServiceDb: a temp SQLite file, or the
+// CROWD_TEST_PG_URL database emptied first), the consumers and the API.
 struct World {
-  fs::path dir;
-  std::unique_ptr<crowd::db::Database> db;
+  crowd::testing::ServiceDb db;
+  inv::Settings settings{kSeller};
   crowd::events::Subscriptions subs;
   std::unique_ptr<inv::Api> api;
 
-  explicit World(const std::string& pg_url) {
-    std::string url = pg_url;
-    if (url.empty()) {
-      dir = fs::temp_directory_path() / ("crowd_invoicing_test_" + crowd::ids::make("tmp"));
-      fs::create_directories(dir);
-      url = "sqlite3://db=" + (dir / "invoicing.db").string() + " timeout=10";
-    } else {
-      crowd::db::Database cleanup(url, 1);
-      cleanup.with([](soci::session& s) {
-        for (const char* t :
-             {"schema_migrations", "outbox", "inbox", "buyers", "invoice_counters", "invoices", "pending_invoices"}) {
-          s << "DROP TABLE IF EXISTS " << t;
-        }
-      });
-    }
-    db = std::make_unique<crowd::db::Database>(url, 2);
-    db->migrate_service(crowd::db::embedded_migrations());
+  explicit World(const std::string& url) : db(crowd::db::embedded_migrations(), 2, url) {
     crowd::events::set_producer("invoicing");
-    inv::register_consumers(subs, kSeller);
+    inv::add_consumers(subs, settings);
     api = std::make_unique<inv::Api>(*db);
-  }
-  ~World() {
-    api.reset();
-    db.reset();
-    std::error_code ec;
-    if (!dir.empty()) fs::remove_all(dir, ec);
   }
 
   // As the kit's consumer applies an entry: inbox claim and effect in one transaction.
@@ -79,14 +51,7 @@ struct World {
     });
   }
 
-  std::int64_t count(const std::string& sql) {
-    return db->with([&](soci::session& s) {
-      std::int64_t n = 0;
-      soci::rowset<soci::row> rs = s.prepare << sql;
-      for (const soci::row& r : rs) n = crowd::db::get_i64(r, 0);
-      return n;
-    });
-  }
+  std::int64_t count(const std::string& sql) { return db.count(sql); }
 
   std::vector<json> outbox() {
     return db->with([](soci::session& s) {
@@ -263,7 +228,7 @@ TEST_CASE("malformed settlements throw and leave nothing behind") {
     w.deliver(registered(kEntA));
     Event bad = settled("stl_1", kEntA, 1'000);
     bad.data["category"] = "casino";
-    CHECK_THROWS_AS(w.deliver(bad), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(w.deliver(bad), doctest::Contains("data.category"), crowd::events::Refusal);
     CHECK(w.count("SELECT COUNT(*) FROM inbox WHERE type = 'settlement.completed'") == 0);
     CHECK(w.count("SELECT COUNT(*) FROM invoices") == 0);
     CHECK(w.count("SELECT COUNT(*) FROM pending_invoices") == 0);

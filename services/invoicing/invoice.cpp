@@ -3,11 +3,11 @@
 #include <stdexcept>
 
 #include "common/clock.hpp"
-#include "common/domain/capitals.hpp"
 #include "common/domain/identity.hpp"
-#include "common/domain/invoice_number.hpp"
-#include "common/domain/vat.hpp"
 #include "common/money.hpp"
+#include "services/invoicing/capitals.hpp"
+#include "services/invoicing/invoice_number.hpp"
+#include "services/invoicing/vat.hpp"
 
 namespace crowd::invoicing {
 namespace {
@@ -16,24 +16,6 @@ using nlohmann::json;
 
 constexpr std::size_t kRemarkTitleChars = 60;
 constexpr const char* kLineUnit = "项";
-
-std::string text_field(const json& data, const char* name) {
-  const auto it = data.find(name);
-  if (it == data.end() || !it->is_string() || it->get<std::string>().empty()) {
-    throw std::invalid_argument(std::string("event data: ") + name + " must be a non-empty string");
-  }
-  return it->get<std::string>();
-}
-
-std::int64_t int_field(const json& data, const char* name, std::int64_t min, std::int64_t max) {
-  const auto it = data.find(name);
-  if (it == data.end() || !it->is_number_integer()) {
-    throw std::invalid_argument(std::string("event data: ") + name + " must be an integer");
-  }
-  const auto v = it->get<std::int64_t>();
-  if (v < min || v > max) throw std::invalid_argument(std::string("event data: ") + name + " out of range");
-  return v;
-}
 
 // The title as it goes into 备注: control characters (newlines, tabs) dropped, at most kRemarkTitleChars
 // UTF-8 characters.
@@ -67,8 +49,8 @@ std::string rate_text(int bp) {
 void check_sums(const Invoice& inv) {
   const bool line_is_total = inv.line.amount_fen == inv.amount_fen && inv.line.tax_fen == inv.tax_fen;
   const bool adds_up = inv.amount_fen + inv.tax_fen == inv.total_fen && inv.amount_fen >= 0 && inv.tax_fen >= 0;
-  const bool capitals_say_total = domain::parse_capitals(inv.total_in_capitals) == inv.total_fen;
-  if (!line_is_total || !adds_up || !capitals_say_total || !domain::valid_invoice_number(inv.number)) {
+  const bool capitals_say_total = parse_capitals(inv.total_in_capitals) == inv.total_fen;
+  if (!line_is_total || !adds_up || !capitals_say_total || !valid_invoice_number(inv.number)) {
     throw std::logic_error("invoice " + inv.id + ": figures do not add up");
   }
 }
@@ -83,26 +65,6 @@ std::optional<std::string> seller_problem(const Seller& s) {
   }
   if (s.channel < '0' || s.channel > '9') return "the invoice channel must be one digit";
   return std::nullopt;
-}
-
-Buyer buyer_from_event(const json& data) {
-  return Buyer{text_field(data, "enterprise_id"), text_field(data, "name"), text_field(data, "credit_code")};
-}
-
-SettlementFacts settlement_from_event(const json& data) {
-  SettlementFacts f;
-  f.settlement_id = text_field(data, "settlement_id");
-  f.assignment_id = text_field(data, "assignment_id");
-  f.task_id = text_field(data, "task_id");
-  f.enterprise_id = text_field(data, "enterprise_id");
-  f.category = text_field(data, "category");
-  f.title = text_field(data, "title");
-  f.units = int_field(data, "units", 1, 1'000'000'000);
-  f.amount_fen = int_field(data, "amount_fen", 1, 100'000'000'000'000);  // up to 1 万亿 yuan
-  f.currency = text_field(data, "currency");
-  if (f.currency != money::kCurrency) throw std::invalid_argument("event data: only CNY settlements are invoiced");
-  domain::tax_class_for(f.category);  // throws std::invalid_argument for a category without a tax class
-  return f;
 }
 
 std::string unit_price_yuan(std::int64_t amount_fen, std::int64_t quantity) {
@@ -121,8 +83,8 @@ std::string invoice_remarks(const SettlementFacts& s) {
 }
 
 Invoice build_invoice(const SettlementFacts& s, const Buyer& buyer, const Seller& seller, const IssueStamp& stamp) {
-  const domain::TaxClass& tc = domain::tax_class_for(s.category);
-  const domain::VatSplit vat = domain::split_inclusive(s.amount_fen, tc.vat_rate_bp);
+  const TaxClass& tc = tax_class_for(s.category);
+  const VatSplit vat = split_inclusive(s.amount_fen, tc.vat_rate_bp);
   const domain::CreditCodeCheck code = domain::check_credit_code(buyer.credit_code);
 
   Invoice inv;
@@ -134,19 +96,13 @@ Invoice build_invoice(const SettlementFacts& s, const Buyer& buyer, const Seller
   inv.buyer = buyer;
   inv.buyer_needs_review = !code.ok;
   inv.buyer_tax_id = code.ok ? code.normalized : buyer.credit_code;
-  inv.line = InvoiceLine{domain::invoice_item_name(tc),
-                         tc.code19,
-                         "",
-                         kLineUnit,
-                         s.units,
-                         unit_price_yuan(vat.excl_fen, s.units),
-                         vat.excl_fen,
-                         tc.vat_rate_bp,
-                         vat.tax_fen};
+  inv.line = InvoiceLine{
+      invoice_item_name(tc), tc.code19,      "",         kLineUnit, s.units, unit_price_yuan(vat.excl_fen, s.units),
+      vat.excl_fen,          tc.vat_rate_bp, vat.tax_fen};
   inv.amount_fen = vat.excl_fen;
   inv.tax_fen = vat.tax_fen;
   inv.total_fen = s.amount_fen;
-  inv.total_in_capitals = domain::to_capitals(inv.total_fen, true);
+  inv.total_in_capitals = to_capitals(inv.total_fen, true);
   inv.remarks = invoice_remarks(s);
   inv.settlement_id = s.settlement_id;
   inv.task_id = s.task_id;

@@ -20,17 +20,14 @@ struct Seller {
 // What is wrong with a seller configuration (name, a valid credit code, province, channel), or nullopt.
 std::optional<std::string> seller_problem(const Seller& s);
 
-// An enterprise as accounts registered it.
+// An enterprise as accounts registered it (consumers.hpp reads it from enterprise.registered).
 struct Buyer {
   std::string enterprise_id;
   std::string name;
   std::string credit_code;
 };
 
-// Reads enterprise.registered data. Throws std::invalid_argument when a field is missing or empty.
-Buyer buyer_from_event(const nlohmann::json& data);
-
-// The facts of settlement.completed that an invoice needs.
+// The facts of settlement.completed that an invoice needs (consumers.hpp reads them from the event).
 struct SettlementFacts {
   std::string settlement_id;
   std::string assignment_id;
@@ -42,10 +39,6 @@ struct SettlementFacts {
   std::int64_t amount_fen = 0;  // what the enterprise paid for the work (tax-inclusive)
   std::string currency;
 };
-
-// Reads settlement.completed data. Throws std::invalid_argument when a field is missing, of the wrong type
-// or out of range (units ≥ 1, amount_fen ≥ 1, currency CNY, a category with a tax class).
-SettlementFacts settlement_from_event(const nlohmann::json& data);
 
 // The number and time an issue gets from the caller.
 struct IssueStamp {

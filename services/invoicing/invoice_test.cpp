@@ -4,6 +4,9 @@
 
 #include <stdexcept>
 
+#include "common/events.hpp"
+#include "services/invoicing/consumers.hpp"
+
 using crowd::invoicing::Buyer;
 using crowd::invoicing::IssueStamp;
 using crowd::invoicing::Seller;
@@ -12,6 +15,19 @@ using nlohmann::json;
 namespace inv = crowd::invoicing;
 
 namespace {
+
+crowd::events::Event event_of(const std::string& type, json data) {
+  crowd::events::Event e;
+  e.id = "evt_01";
+  e.type = type;
+  e.data = std::move(data);
+  return e;
+}
+
+// settlement.completed with `data`, as the consumer receives it.
+crowd::events::Event settled(json data) {
+  return event_of("settlement.completed", std::move(data));
+}
 
 json settlement_data() {
   return {{"settlement_id", "stl_01"},
@@ -41,7 +57,7 @@ const IssueStamp kStamp{"inv_01", "26441000000000000007", 1'795'000'000'000, "20
 }  // namespace
 
 TEST_CASE("an invoice for a 10,000.00 settlement") {
-  const auto f = inv::settlement_from_event(settlement_data());
+  const auto f = inv::settlement_from_event(settled(settlement_data()));
   const auto i = inv::build_invoice(f, kBuyer, kSeller, kStamp);
   CHECK(i.number == "26441000000000000007");
   CHECK(i.amount_fen == 943'396);
@@ -86,7 +102,7 @@ TEST_CASE("piecework: quantity is the units, unit price excludes VAT") {
   d["units"] = 3;
   d["amount_fen"] = 100'000;  // 1,000.00 for 3 units
   d["category"] = "knowledge";
-  const auto i = inv::build_invoice(inv::settlement_from_event(d), kBuyer, kSeller, kStamp);
+  const auto i = inv::build_invoice(inv::settlement_from_event(settled(d)), kBuyer, kSeller, kStamp);
   CHECK(i.amount_fen == 94'340);  // 1,000 / 1.06 = 943.396… → 943.40
   CHECK(i.tax_fen == 5'660);
   CHECK(i.line.quantity == 3);
@@ -97,10 +113,10 @@ TEST_CASE("piecework: quantity is the units, unit price excludes VAT") {
 
 TEST_CASE("a buyer credit code failing the check is flagged, not refused") {
   const Buyer odd{"ent_01", "某某有限公司", "91350100m000100y44"};
-  const auto i = inv::build_invoice(inv::settlement_from_event(settlement_data()), odd, kSeller, kStamp);
+  const auto i = inv::build_invoice(inv::settlement_from_event(settled(settlement_data())), odd, kSeller, kStamp);
   CHECK(i.buyer_needs_review);
   CHECK(i.buyer_tax_id == "91350100m000100y44");
-  const auto ok = inv::build_invoice(inv::settlement_from_event(settlement_data()),
+  const auto ok = inv::build_invoice(inv::settlement_from_event(settled(settlement_data())),
                                      Buyer{"ent_01", "某某有限公司", "91350100m000100y43"}, kSeller, kStamp);
   CHECK_FALSE(ok.buyer_needs_review);
   CHECK(ok.buyer_tax_id == "91350100M000100Y43");
@@ -112,27 +128,31 @@ TEST_CASE("settlement data is validated") {
     json d = settlement_data();
     d.erase(field);
     CAPTURE(field);
-    CHECK_THROWS_AS(inv::settlement_from_event(d), std::invalid_argument);
+    const std::string named = std::string("data.") + field;
+    CHECK_THROWS_WITH_AS(inv::settlement_from_event(settled(d)), doctest::Contains(named.c_str()),
+                         crowd::events::Refusal);
   }
   json d = settlement_data();
   d["units"] = 0;
-  CHECK_THROWS_AS(inv::settlement_from_event(d), std::invalid_argument);
+  CHECK_THROWS_AS(inv::settlement_from_event(settled(d)), crowd::events::Refusal);
   d = settlement_data();
   d["amount_fen"] = "1000";
-  CHECK_THROWS_AS(inv::settlement_from_event(d), std::invalid_argument);
+  CHECK_THROWS_AS(inv::settlement_from_event(settled(d)), crowd::events::Refusal);
   d = settlement_data();
   d["currency"] = "USD";
-  CHECK_THROWS_AS(inv::settlement_from_event(d), std::invalid_argument);
+  CHECK_THROWS_AS(inv::settlement_from_event(settled(d)), crowd::events::Refusal);
   d = settlement_data();
   d["category"] = "casino";
-  CHECK_THROWS_AS(inv::settlement_from_event(d), std::invalid_argument);
+  CHECK_THROWS_AS(inv::settlement_from_event(settled(d)), crowd::events::Refusal);
 }
 
 TEST_CASE("buyers from enterprise.registered") {
-  const auto b = inv::buyer_from_event({{"enterprise_id", "ent_01"}, {"name", "某公司"}, {"credit_code", "X"}});
+  const auto b = inv::buyer_from_event(
+      event_of("enterprise.registered", {{"enterprise_id", "ent_01"}, {"name", "某公司"}, {"credit_code", "X"}}));
   CHECK(b.name == "某公司");
-  CHECK_THROWS_AS(inv::buyer_from_event({{"enterprise_id", "ent_01"}, {"name", ""}, {"credit_code", "X"}}),
-                  std::invalid_argument);
+  CHECK_THROWS_WITH_AS(inv::buyer_from_event(event_of(
+                           "enterprise.registered", {{"enterprise_id", "ent_01"}, {"name", ""}, {"credit_code", "X"}})),
+                       doctest::Contains("data.name"), crowd::events::Refusal);
 }
 
 TEST_CASE("unit prices and remarks") {
@@ -143,7 +163,7 @@ TEST_CASE("unit prices and remarks") {
   CHECK(inv::unit_price_yuan(0, 4) == "0.00");
   CHECK_THROWS_AS(inv::unit_price_yuan(100, 0), std::invalid_argument);
 
-  SettlementFacts f = inv::settlement_from_event(settlement_data());
+  SettlementFacts f = inv::settlement_from_event(settled(settlement_data()));
   f.title = std::string("第一行\n第二行\t") + std::string(100, 'a');
   const std::string r = inv::invoice_remarks(f);
   CHECK(r.find('\n') == std::string::npos);
@@ -170,6 +190,6 @@ TEST_CASE("seller configuration") {
 TEST_CASE("a malformed number is a programming error") {
   IssueStamp bad = kStamp;
   bad.number = "123";
-  CHECK_THROWS_AS(inv::build_invoice(inv::settlement_from_event(settlement_data()), kBuyer, kSeller, bad),
+  CHECK_THROWS_AS(inv::build_invoice(inv::settlement_from_event(settled(settlement_data())), kBuyer, kSeller, bad),
                   std::logic_error);
 }

@@ -5,6 +5,43 @@
 #include "common/db.hpp"
 
 namespace crowd::invoicing::store {
+namespace {
+
+constexpr const char* kBuyerCols = "enterprise_id, name, credit_code";
+constexpr const char* kInvoiceCols = "id, enterprise_id, document";
+constexpr const char* kPendingCols = "settlement_id, data, trace_id";
+
+Buyer buyer_of(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kBuyerCols));
+  Buyer b;
+  b.enterprise_id = r.str();
+  b.name = r.str();
+  b.credit_code = r.str();
+  r.done();
+  return b;
+}
+
+StoredInvoice invoice_of(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kInvoiceCols));
+  StoredInvoice i;
+  i.id = r.str();
+  i.enterprise_id = r.str();
+  i.document = r.str();
+  r.done();
+  return i;
+}
+
+Pending pending_row_of(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kPendingCols));
+  Pending p;
+  p.settlement_id = r.str();
+  p.data = r.str();
+  p.trace_id = r.str();
+  r.done();
+  return p;
+}
+
+}  // namespace
 
 // Contract: inside the enterprise.registered transaction. Idempotent (an upsert).
 void upsert_buyer(soci::session& s, const Buyer& b, bool credit_code_ok, std::int64_t now_ms) {
@@ -18,9 +55,8 @@ void upsert_buyer(soci::session& s, const Buyer& b, bool credit_code_ok, std::in
 
 std::optional<Buyer> find_buyer(soci::session& s, const std::string& enterprise_id) {
   soci::rowset<soci::row> rs =
-      (s.prepare << "SELECT enterprise_id, name, credit_code FROM buyers WHERE enterprise_id = :id",
-       soci::use(enterprise_id));
-  for (const soci::row& r : rs) return Buyer{db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2)};
+      (s.prepare << "SELECT " << kBuyerCols << " FROM buyers WHERE enterprise_id = :id", soci::use(enterprise_id));
+  for (const soci::row& r : rs) return buyer_of(r);
   return std::nullopt;
 }
 
@@ -57,19 +93,19 @@ bool invoice_exists_for_settlement(soci::session& s, const std::string& settleme
 
 std::optional<StoredInvoice> find_invoice(soci::session& s, const std::string& id) {
   soci::rowset<soci::row> rs =
-      (s.prepare << "SELECT id, enterprise_id, document FROM invoices WHERE id = :id", soci::use(id));
-  for (const soci::row& r : rs) return StoredInvoice{db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2)};
+      (s.prepare << "SELECT " << kInvoiceCols << " FROM invoices WHERE id = :id", soci::use(id));
+  for (const soci::row& r : rs) return invoice_of(r);
   return std::nullopt;
 }
 
 // No sentinel cursor ("~"): under a PostgreSQL locale other than C, punctuation sorts before letters, so the
 // first page takes its own statement instead.
 std::vector<StoredInvoice> list_invoices(soci::session& s, const ListQuery& q) {
-  static const std::string select = "SELECT id, enterprise_id, document FROM invoices ";
+  static const std::string select = std::string("SELECT ") + kInvoiceCols + " FROM invoices ";
   static const std::string tail = " ORDER BY id DESC LIMIT :n";
   std::vector<StoredInvoice> out;
   auto collect = [&out](soci::rowset<soci::row> rs) {
-    for (const soci::row& r : rs) out.push_back({db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2)});
+    for (const soci::row& r : rs) out.push_back(invoice_of(r));
   };
   const bool one = !q.enterprise_id.empty();
   if (one && q.before_id) {
@@ -105,10 +141,11 @@ bool pending_exists(soci::session& s, const std::string& settlement_id) {
 
 std::vector<Pending> pending_of(soci::session& s, const std::string& enterprise_id) {
   std::vector<Pending> out;
-  soci::rowset<soci::row> rs = (s.prepare << "SELECT settlement_id, data, trace_id FROM pending_invoices "
-                                             "WHERE enterprise_id = :ent ORDER BY received_at_ms, settlement_id",
+  soci::rowset<soci::row> rs = (s.prepare << "SELECT " << kPendingCols
+                                          << " FROM pending_invoices WHERE enterprise_id = :ent "
+                                             "ORDER BY received_at_ms, settlement_id",
                                 soci::use(enterprise_id));
-  for (const soci::row& r : rs) out.push_back({db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2)});
+  for (const soci::row& r : rs) out.push_back(pending_row_of(r));
   return out;
 }
 

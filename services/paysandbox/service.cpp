@@ -1,10 +1,11 @@
 #include "services/paysandbox/service.hpp"
 
-#include <chrono>
 #include <memory>
 
 #include "common/service.hpp"
-#include "services/paysandbox/sandbox.hpp"
+#include "services/paysandbox/api.hpp"
+#include "services/paysandbox/jobs.hpp"
+#include "services/paysandbox/settings.hpp"
 
 namespace crowd::paysandbox {
 
@@ -12,9 +13,7 @@ ServiceSpec spec() {
   return {"paysandbox", 8107, {}, {}, [](Service& svc) {
             const Settings& settings = svc.keep(std::make_unique<Settings>(Settings::from_env()));
             add_routes(svc.router(), svc.db(), settings);
-            // Decides the outcome of due orders, then notifies the platform of them (signed).
-            svc.every("decide", std::chrono::milliseconds(100), [&svc, &settings] { decide_due(svc.db(), settings); });
-            svc.every("notify", std::chrono::milliseconds(100), [&svc, &settings] { deliver_due(svc.db(), settings); });
+            add_jobs(svc, settings);
           }};
 }
 

@@ -1,4 +1,4 @@
-#include "common/domain/capitals.hpp"
+#include "services/invoicing/capitals.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-using namespace crowd::domain;
+using namespace crowd::invoicing;
 
 namespace {
 
@@ -44,9 +44,23 @@ TEST_CASE("the official examples of 支付结算办法 in canonical form") {
   CHECK(to_capitals(140950, false) == "壹仟肆佰零玖元伍角");
   CHECK(to_capitals(600714, false) == "陆仟零柒元壹角肆分");
   CHECK(to_capitals(168032, false) == "壹仟陆佰捌拾元零叁角贰分");
-  CHECK(to_capitals(10700053, false) == "壹拾万零柒仟元零伍角叁分");
+  CHECK(to_capitals(10700053, false) == "壹拾万柒仟元零伍角叁分");
   CHECK(to_capitals(1640902, false) == "壹万陆仟肆佰零玖元零贰分");
   CHECK(to_capitals(32504, false) == "叁佰贰拾伍元零肆分");
+}
+
+TEST_CASE("one optional 零 at most: at the 元 position when it has one, else at the lowest 万/亿 place") {
+  CHECK(to_capitals(10700053, true) == "壹拾万柒仟圆零伍角叁分");  // invoice style: only the unit differs
+  CHECK(to_capitals(10700050, false) == "壹拾万柒仟元零伍角");
+  CHECK(to_capitals(10700000, false) == "壹拾万零柒仟元整");
+  CHECK(to_capitals(10700003, false) == "壹拾万零柒仟元零叁分");  // 角 zero before 分: required, not optional
+  CHECK(to_capitals(10'000'700'000, false) == "壹亿零柒仟元整");
+  CHECK(to_capitals(107'000'700'000, false) == "壹拾亿柒仟万零柒仟元整");
+  CHECK(to_capitals(107'000'000'000, false) == "壹拾亿零柒仟万元整");
+  CHECK(to_capitals(107'000'700'050, false) == "壹拾亿柒仟万柒仟元零伍角");
+  // Required 零s are never dropped: a run of zeros ending below a 仟 position.
+  CHECK(to_capitals(10'070'000, false) == "壹拾万零柒佰元整");
+  CHECK(to_capitals(10'000'700, false) == "壹拾万零柒元整");
 }
 
 TEST_CASE("the official examples parse in every form given") {
@@ -125,7 +139,9 @@ TEST_CASE("round trip over a deterministic pseudo-random set") {
     CAPTURE(fen);
     CAPTURE(text);
     REQUIRE(parse_capitals(text) == fen);
-    REQUIRE(parse_capitals(without_optional_zeros(text)) == fen);
+    const std::string bare = without_optional_zeros(text);
+    REQUIRE(parse_capitals(bare) == fen);
+    REQUIRE(text.size() - bare.size() <= std::string("零").size());  // one optional 零 at most
   }
   for (std::int64_t fen = 0; fen < 200'000; fen += 7) REQUIRE(parse_capitals(to_capitals(fen, false)) == fen);
 }

@@ -1,8 +1,8 @@
-#include "common/domain/vat.hpp"
+#include "services/invoicing/vat.hpp"
 
 #include <stdexcept>
 
-namespace crowd::domain {
+namespace crowd::invoicing {
 
 VatSplit split_inclusive(std::int64_t incl_fen, int rate_basis_points) {
   if (rate_basis_points < 0 || rate_basis_points > 10'000) throw std::invalid_argument("VAT rate out of range");
@@ -17,4 +17,4 @@ VatSplit split_inclusive(std::int64_t incl_fen, int rate_basis_points) {
   return {excl, incl_fen - excl};
 }
 
-}  // namespace crowd::domain
+}  // namespace crowd::invoicing

@@ -4,7 +4,7 @@
 #include "common/domain/identity.hpp"
 #include "common/events.hpp"
 #include "common/ids.hpp"
-#include "services/accounts/handlers.hpp"
+#include "services/accounts/api.hpp"
 #include "services/accounts/registration.hpp"
 #include "services/accounts/store.hpp"
 

@@ -4,10 +4,13 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/crash.hpp"
+#include "common/events.hpp"
 #include "common/idempotency.hpp"
-#include "common/service.hpp"
 #include "services/delivery/access.hpp"
-#include "services/delivery/delivery_service.hpp"
+#include "services/delivery/api.hpp"
+#include "services/delivery/review.hpp"
+#include "services/delivery/store.hpp"
 #include "services/delivery/submission_input.hpp"
 #include "services/delivery/views.hpp"
 
@@ -53,7 +56,7 @@ const evidence::Entry* entry_of_kind(const std::vector<evidence::Entry>& entries
 // submission-not-pending); revise needs a revision round left (409 revision-limit) and, like reject, an
 // open review window (409 review-window-ended). Submission, assignment, evidence entry (accept) and event
 // commit together; 200 {submission, assignment}. Idempotency-Key (per enterprise) replays the first response.
-http::Response DeliveryService::review(http::Request& req) {
+http::Response Api::review(http::Request& req) {
   const auto& who = http::require_role(req, {Role::enterprise});
   const auto in = parse_review(req.json_body());
   const std::string id = req.param("id");
@@ -63,8 +66,8 @@ http::Response DeliveryService::review(http::Request& req) {
     if (!sub || !is_owning_enterprise(who, sub->enterprise_id)) throw http::not_found("submission " + id);
     auto a = store::find_assignment(s, sub->assignment_id);
     if (!a) throw std::logic_error("submission " + id + " without its assignment");
-    auto decided = decide(s, std::move(*sub), std::move(*a), ReviewCommand{in.decision, false, clock::now_ms()},
-                          in.reason, req.request_id);
+    auto decided = decide(s, settings_, std::move(*sub), std::move(*a),
+                          ReviewCommand{in.decision, false, clock::now_ms()}, in.reason, req.request_id);
     crash_point("delivery.review.before_commit");
     return http::Response::json_of(200,
                                    {{"submission", views::submission(decided.submission)},
@@ -76,7 +79,7 @@ http::Response DeliveryService::review(http::Request& req) {
 // else: 404). The submission's evidence entry and, once accepted, its acceptance entry, with a fresh
 // verification: the chain recomputed from its first entry through the last of these, and the entry
 // compared with the submission as stored. Read-only; cost grows with the chain (see README.md).
-http::Response DeliveryService::get_evidence(http::Request& req) {
+http::Response Api::get_evidence(http::Request& req) {
   const auto& who = http::require_role(req, {Role::worker, Role::enterprise, Role::operator_});
   const std::string id = req.param("id");
   return db_.with([&](soci::session& s) {

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-namespace crowd::domain {
+namespace crowd::invoicing {
 
 inline constexpr int kVatModernServicesBp = 600;  // 6%: the platform's own services, general taxpayer
 
@@ -17,4 +17,4 @@ struct VatSplit {
 // [0, 10000]; throws std::invalid_argument otherwise.
 VatSplit split_inclusive(std::int64_t incl_fen, int rate_basis_points);
 
-}  // namespace crowd::domain
+}  // namespace crowd::invoicing

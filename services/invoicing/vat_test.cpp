@@ -1,10 +1,10 @@
-#include "common/domain/vat.hpp"
+#include "services/invoicing/vat.hpp"
 
 #include <doctest/doctest.h>
 
 #include <stdexcept>
 
-using namespace crowd::domain;
+using namespace crowd::invoicing;
 
 TEST_CASE("the TAX.md example: 10,600.00 at 6% is 10,000.00 + 600.00") {
   const auto s = split_inclusive(1'060'000, 600);

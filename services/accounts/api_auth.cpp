@@ -1,8 +1,8 @@
 // POST /v1/auth/token, POST /v1/api-keys, DELETE /v1/api-keys/{id}.
 #include "common/clock.hpp"
 #include "common/ids.hpp"
+#include "services/accounts/api.hpp"
 #include "services/accounts/credentials.hpp"
-#include "services/accounts/handlers.hpp"
 #include "services/accounts/registration.hpp"
 #include "services/accounts/store.hpp"
 
@@ -17,14 +17,14 @@ http::Response no_store(http::Response r) {
 }
 
 http::Response token_for(Context& ctx, const std::string& party_id, auth::Role role) {
-  const std::int64_t ttl_s = ctx.svc.config().token_ttl_s;
+  const std::int64_t ttl_s = ctx.token_ttl_s;
   const auth::Principal p = principal_for(party_id, role, clock::now_ms(), ttl_s);
-  return no_store(http::Response::json_of(200, token_response(ctx.svc.config().token_secret, p, ttl_s)));
+  return no_store(http::Response::json_of(200, token_response(ctx.token_secret, p, ttl_s)));
 }
 
 // An API key is exchanged for a token of its party; a revoked or unknown key fails like a wrong password.
 http::Response api_key_login(Context& ctx, const LoginRequest& r) {
-  auto key = ctx.svc.db().with([&](soci::session& s) { return store::find_api_key_by_hash(s, r.identifier); });
+  auto key = ctx.db.with([&](soci::session& s) { return store::find_api_key_by_hash(s, r.identifier); });
   if (!key || key->revoked_at_ms) throw http::unauthorized(kInvalidCredentials);
   auto role = auth::role_from(key->role);
   if (!role) throw std::runtime_error("api key " + key->id + " has an unknown role");
@@ -32,7 +32,7 @@ http::Response api_key_login(Context& ctx, const LoginRequest& r) {
 }
 
 std::optional<PasswordCredential> find_credential(Context& ctx, const LoginRequest& r) {
-  return ctx.svc.db().with([&](soci::session& s) -> std::optional<PasswordCredential> {
+  return ctx.db.with([&](soci::session& s) -> std::optional<PasswordCredential> {
     switch (r.kind) {
       case LoginKind::enterprise:
         return store::enterprise_credential(s, r.identifier);
@@ -123,7 +123,7 @@ http::Response create_api_key(Context& ctx, http::Request& req) {
 http::Response revoke_api_key(Context& ctx, http::Request& req) {
   const auth::Principal& p = http::require_auth(req);
   const std::string id = req.param("id");
-  ctx.svc.db().tx([&](soci::session& s) {
+  ctx.db.tx([&](soci::session& s) {
     const auto key = store::find_api_key(s, id);
     const bool allowed =
         key && (key->party_id == p.party_id || (p.role == auth::Role::operator_ && key->role == "integration"));

@@ -1,7 +1,7 @@
 // GET /v1/me, GET /v1/workers/{id}/credit, GET /v1/admin/accounts/workers/{id}.
 #include "common/clock.hpp"
 #include "common/ids.hpp"
-#include "services/accounts/handlers.hpp"
+#include "services/accounts/api.hpp"
 #include "services/accounts/registration.hpp"
 #include "services/accounts/store.hpp"
 
@@ -37,7 +37,7 @@ json me_of(soci::session& s, const auth::Principal& p) {
 // GET /v1/me — any authenticated role: the caller's own profile, with personal data masked. Read-only.
 http::Response get_me(Context& ctx, http::Request& req) {
   const auth::Principal& p = http::require_auth(req);
-  const json j = ctx.svc.db().with([&](soci::session& s) { return me_of(s, p); });
+  const json j = ctx.db.with([&](soci::session& s) { return me_of(s, p); });
   return http::Response::json_of(200, j);
 }
 
@@ -46,7 +46,7 @@ http::Response get_me(Context& ctx, http::Request& req) {
 http::Response get_worker_credit(Context& ctx, http::Request& req) {
   http::require_auth(req);
   const std::string id = req.param("id");
-  const auto c = ctx.svc.db().with([&](soci::session& s) { return store::find_credit_record(s, id); });
+  const auto c = ctx.db.with([&](soci::session& s) { return store::find_credit_record(s, id); });
   if (!c) throw http::not_found("worker " + id);
   return http::Response::json_of(200, {{"worker_id", c->worker_id},
                                        {"score", c->score},
@@ -64,7 +64,7 @@ http::Response admin_get_worker(Context& ctx, http::Request& req) {
   const std::string id = req.param("id");
   const std::optional<std::string> reason = req.query_param("reason");
   if (reason && utf8_length(*reason) > 200) throw http::invalid({{"reason", "must have at most 200 characters"}});
-  json j = ctx.svc.db().tx([&](soci::session& s) {
+  json j = ctx.db.tx([&](soci::session& s) {
     const auto w = store::find_worker(s, id);
     const auto secrets = store::find_worker_secrets(s, id);
     if (!w || !secrets) throw http::not_found("worker " + id);

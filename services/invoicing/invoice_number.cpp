@@ -1,9 +1,9 @@
-#include "common/domain/invoice_number.hpp"
+#include "services/invoicing/invoice_number.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
-namespace crowd::domain {
+namespace crowd::invoicing {
 namespace {
 bool all_digits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -54,4 +54,4 @@ std::string invoice_item_name(const TaxClass& tc) {
   return "*" + tc.short_name + "*" + tc.item_name;
 }
 
-}  // namespace crowd::domain
+}  // namespace crowd::invoicing

@@ -1,25 +1,32 @@
-// HTTP handlers of accounts: thin wrappers that parse with the domain core (registration, credentials),
-// touch the store in one transaction and render. Each opens with its contract.
+// HTTP API of accounts: add_routes binds the handlers of the api_*.cpp route files (registration, auth,
+// profile), thin wrappers that parse with the domain core (registration, credentials), touch the store in
+// one transaction and render. Each opens with its contract.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "common/db.hpp"
 #include "common/http.hpp"
 #include "common/idempotency.hpp"
-#include "common/service.hpp"
 #include "services/accounts/pii.hpp"
+#include "services/accounts/settings.hpp"
 #include "services/accounts/verifier.hpp"
 
 namespace crowd::accounts {
 
+// What the handlers work with.
 struct Context {
-  Service& svc;
+  db::Database& db;
   PiiKeys keys;
   std::unique_ptr<IdentityVerifier> verifier;
+  std::string token_secret;      // the kit's CROWD_TOKEN_SECRET: tokens are signed with it
+  std::int64_t token_ttl_s = 0;  // the kit's CROWD_TOKEN_TTL_S
 };
 
-void register_routes(Context& ctx);
+// The routes of accounts on `ctx` (which must outlive the router).
+void add_routes(http::Router& router, Context& ctx);
 
 // Idempotency-Key of the creating POSTs (common/idempotency.hpp), scoped by idempotency::scope_of (the
 // caller, or "public:" + route for registrations). Request hashes are keyed and responses sealed with the
@@ -37,15 +44,15 @@ inline std::optional<idempotency::Key> idempotency_key(const Context& ctx, const
 // idempotency::run with accounts' options.
 inline http::Response run_idempotent(Context& ctx, const std::optional<idempotency::Key>& key,
                                      const idempotency::Effect& effect) {
-  return idempotency::run(ctx.svc.db(), key, effect, idempotency_options(ctx.keys));
+  return idempotency::run(ctx.db, key, effect, idempotency_options(ctx.keys));
 }
 
-// From CROWD_OPERATOR_USERNAME / CROWD_OPERATOR_PASSWORD: creates that operator when absent (idempotent;
-// an existing operator's password is left alone). Both unset: nothing to do. Throws std::invalid_argument
-// when only one is set or the password is shorter than 10 characters. Needs the migrated database.
-void bootstrap_operator(db::Database& db);
+// The start-up operator (Settings::bootstrap_operator, from CROWD_OPERATOR_USERNAME / CROWD_OPERATOR_PASSWORD):
+// created when absent (idempotent; an existing operator's password is left alone). Needs the migrated
+// database.
+void bootstrap_operator(db::Database& db, const OperatorLogin& login);
 
-// The handlers (routes.cpp binds them).
+// The handlers (add_routes binds them).
 http::Response register_enterprise(Context& ctx, http::Request& req);
 http::Response register_worker(Context& ctx, http::Request& req);
 http::Response issue_token(Context& ctx, http::Request& req);

@@ -1,10 +1,10 @@
-// The delivery handlers, consumer and jobs against a real SQLite database (a temp file) migrated with the
-// service's own migrations: no Redis, no HTTP server. Events are read back from the outbox.
+// The delivery handlers, consumer and jobs against the service's real migrations (crowd::testing::ServiceDb:
+// SQLite, and PostgreSQL when CROWD_TEST_PG_URL is set): no Redis, no HTTP server. Events are read back from
+// the outbox.
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -14,11 +14,13 @@
 #include "common/db.hpp"
 #include "common/events.hpp"
 #include "common/ids.hpp"
-#include "services/delivery/delivery_service.hpp"
+#include "common/testing/service_db.hpp"
+#include "services/delivery/api.hpp"
+#include "services/delivery/consumers.hpp"
+#include "services/delivery/jobs.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using crowd::auth::Principal;
 using crowd::auth::Role;
 using crowd::http::Request;
@@ -33,41 +35,14 @@ const Principal kOtherEnterprise{"ent_2", Role::enterprise, 0, 0};
 const Principal kOperator{"op_1", Role::operator_, 0, 0};
 
 struct Fixture {
-  fs::path dir = fs::temp_directory_path() / ("delivery_test_" + crowd::ids::make("tmp"));
-  std::unique_ptr<crowd::db::Database> db;
-  std::unique_ptr<DeliveryService> svc;
+  crowd::testing::ServiceDb db{crowd::db::embedded_migrations(), 2};
+  Settings settings;
+  std::unique_ptr<Api> api;
 
   explicit Fixture(int max_revisions = 3) {
-    fs::create_directories(dir);
-    db = std::make_unique<crowd::db::Database>(database_url(), 2);
-    if (db->backend() == crowd::db::Backend::postgresql) drop_all();
-    db->migrate_service(crowd::db::embedded_migrations());
     crowd::events::set_producer("delivery");
-    Settings settings;
     settings.max_revisions = max_revisions;
-    svc = std::make_unique<DeliveryService>(*db, settings);
-  }
-  ~Fixture() {
-    svc.reset();
-    db.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-
-  // SQLite in a temp folder; PostgreSQL instead when CROWD_DELIVERY_TEST_PG_URL names a database these
-  // tests may empty (its own variable: the kit's CROWD_TEST_PG_URL database is shared with other tests).
-  std::string database_url() const {
-    const char* pg = std::getenv("CROWD_DELIVERY_TEST_PG_URL");
-    if (pg != nullptr && *pg != '\0') return pg;
-    return "sqlite3://db=" + (dir / "delivery.db").string() + " timeout=5";
-  }
-  void drop_all() {
-    db->with([](soci::session& s) {
-      for (const char* t : {"evidence_head", "evidence_log", "submissions", "assignments", "idempotency_keys", "inbox",
-                            "outbox", "schema_migrations"}) {
-        s << "DROP TABLE IF EXISTS " << t << " CASCADE";
-      }
-    });
+    api = std::make_unique<Api>(*db, settings);
   }
 
   void assignment(const std::string& id, std::int64_t review_window_s = 3600, const std::string& event_id = "") {
@@ -90,7 +65,7 @@ struct Fixture {
               {"review_window_s", review_window_s},
               {"deadline_ms", crowd::clock::now_ms() + 86'400'000}};
     db->tx([&](soci::session& s) {
-      if (crowd::events::inbox_claim(s, e.id, e.type)) svc->on_assignment_created(s, e);
+      if (crowd::events::inbox_claim(s, e.id, e.type)) on_assignment_created(s, e);
     });
   }
 
@@ -112,7 +87,7 @@ struct Fixture {
     req.request_id = "req_test";
     req.principal = who;
     try {
-      return (svc.get()->*handler)(req);
+      return (api.get()->*handler)(req);
     } catch (const crowd::http::Problem& p) {
       Response r = Response::json_of(p.status, p.to_json(req.path));
       return r;
@@ -122,14 +97,14 @@ struct Fixture {
   Response submit(const std::string& asg, const Principal& who = kWorker, json body = nullptr,
                   std::map<std::string, std::string> headers = {}) {
     if (body.is_null()) body = submission_body();
-    return call(&DeliveryService::submit, who, "POST", {{"id", asg}}, body, std::move(headers));
+    return call(&Api::submit, who, "POST", {{"id", asg}}, body, std::move(headers));
   }
   Response review(const std::string& sub, json body, const Principal& who = kEnterprise,
                   std::map<std::string, std::string> headers = {}) {
-    return call(&DeliveryService::review, who, "POST", {{"id", sub}}, std::move(body), std::move(headers));
+    return call(&Api::review, who, "POST", {{"id", sub}}, std::move(body), std::move(headers));
   }
   Response evidence(const std::string& sub, const Principal& who = kWorker) {
-    return call(&DeliveryService::get_evidence, who, "GET", {{"id", sub}});
+    return call(&Api::get_evidence, who, "GET", {{"id", sub}});
   }
 
   static json submission_body(char fill = 'a') {
@@ -172,7 +147,7 @@ TEST_CASE("assignment.created is recorded once") {
   f.assignment("asg_1", 3600, "evt_same");
   f.assignment("asg_1", 3600, "evt_same");   // the inbox filters the duplicate delivery
   f.assignment("asg_1", 3600, "evt_other");  // a replay under a new id: the primary key keeps one row
-  auto r = f.call(&DeliveryService::assignment_submissions, kWorker, "GET", {{"id", "asg_1"}});
+  auto r = f.call(&Api::assignment_submissions, kWorker, "GET", {{"id", "asg_1"}});
   REQUIRE(r.status == 200);
   auto a = body_of(r)["assignment"];
   CHECK(a["status"] == "working");
@@ -324,7 +299,7 @@ TEST_CASE("review: revise needs a reason, opens the next round, stops at the lim
   REQUIRE(rejected.size() == 1);
   CHECK(keys_of(rejected[0]["data"]) == std::set<std::string>{"submission_id", "assignment_id", "task_id",
                                                               "enterprise_id", "worker_id", "units", "reason"});
-  auto list = body_of(f.call(&DeliveryService::assignment_submissions, kEnterprise, "GET", {{"id", "asg_1"}}));
+  auto list = body_of(f.call(&Api::assignment_submissions, kEnterprise, "GET", {{"id", "asg_1"}}));
   REQUIRE(list["items"].size() == 2);
   CHECK(list["items"][0]["status"] == "revision_requested");
   CHECK(list["items"][1]["status"] == "rejected");
@@ -337,18 +312,18 @@ TEST_CASE("auto-acceptance after the window, and no double acceptance") {
   const std::string s1 = body_of(f.submit("asg_1"))["id"];
   const std::string s2 = body_of(f.submit("asg_2"))["id"];
   const auto now = crowd::clock::now_ms();
-  CHECK(f.svc->auto_accept_due(now) == 0);  // windows still open
+  CHECK(auto_accept_due(*f.db, f.settings, now) == 0);  // windows still open
 
   // The enterprise decides s2 first: the job must leave it alone.
   REQUIRE(f.review(s2, {{"decision", "accept"}}).status == 200);
-  CHECK(f.svc->auto_accept_due(now + 61'000) == 1);
-  CHECK(f.svc->auto_accept_due(now + 61'000) == 0);
+  CHECK(auto_accept_due(*f.db, f.settings, now + 61'000) == 1);
+  CHECK(auto_accept_due(*f.db, f.settings, now + 61'000) == 0);
 
   auto accepted = f.events("delivery.accepted");
   REQUIRE(accepted.size() == 2);
   CHECK(accepted[1]["data"]["submission_id"] == s1);
   CHECK(accepted[1]["data"]["automatic"] == true);
-  auto got = body_of(f.call(&DeliveryService::get_submission, kWorker, "GET", {{"id", s1}}));
+  auto got = body_of(f.call(&Api::get_submission, kWorker, "GET", {{"id", s1}}));
   CHECK(got["status"] == "accepted");
   CHECK(got["review"]["reason"] == "review window ended");
   CHECK(f.review(s1, {{"decision", "reject"}, {"reason", "late"}}).status == 409);
@@ -376,11 +351,11 @@ TEST_CASE("expiry: no submission by deadline + grace → expired with assignment
   const auto deadline = crowd::clock::now_ms() + 86'400'000;  // as the fixture's assignment.created
   const auto grace = Settings{}.assignment_grace_ms;
   CHECK(grace == 86'400'000);
-  CHECK(f.svc->expire_due(deadline) == 0);  // at the deadline the grace period still runs
+  CHECK(expire_due(*f.db, f.settings, deadline) == 0);  // at the deadline the grace period still runs
   // Past deadline + grace.
   const auto later = deadline + grace + 60'000;
-  CHECK(f.svc->expire_due(later) == 2);
-  CHECK(f.svc->expire_due(later) == 0);
+  CHECK(expire_due(*f.db, f.settings, later) == 2);
+  CHECK(expire_due(*f.db, f.settings, later) == 0);
 
   auto expired = f.events("assignment.expired");
   REQUIRE(expired.size() == 2);
@@ -396,10 +371,10 @@ TEST_CASE("expiry: no submission by deadline + grace → expired with assignment
     CHECK(e["data"]["enterprise_id"] == "ent_1");
   }
   CHECK(ids == std::set<std::string>{"asg_idle", "asg_revising"});
-  auto a = body_of(f.call(&DeliveryService::assignment_submissions, kWorker, "GET", {{"id", "asg_idle"}}));
+  auto a = body_of(f.call(&Api::assignment_submissions, kWorker, "GET", {{"id", "asg_idle"}}));
   CHECK(a["assignment"]["status"] == "expired");
   // The one in review is left to the review (and the auto-acceptance).
-  a = body_of(f.call(&DeliveryService::assignment_submissions, kWorker, "GET", {{"id", "asg_in_review"}}));
+  a = body_of(f.call(&Api::assignment_submissions, kWorker, "GET", {{"id", "asg_in_review"}}));
   CHECK(a["assignment"]["status"] == "in_review");
 
   // A submission to an expired assignment: 409, nothing written.
@@ -417,7 +392,7 @@ TEST_CASE("expiry racing submissions: for each assignment exactly one wins") {
   const auto later = crowd::clock::now_ms() + 2 * 86'400'000LL + 60'000;
   Settings one_at_a_time;
   one_at_a_time.expire_batch = 1;
-  f.svc = std::make_unique<DeliveryService>(*f.db, one_at_a_time);
+  f.settings = one_at_a_time;
   std::atomic<int> submitted{0}, refused{0}, other{0}, expired{0};
   std::atomic<bool> worker_done{false};
   std::thread worker([&] {
@@ -429,11 +404,11 @@ TEST_CASE("expiry racing submissions: for each assignment exactly one wins") {
   });
   std::thread job([&] {
     // One assignment per run (batch 1): many small transactions interleave with the submissions.
-    while (!worker_done) expired += f.svc->expire_due(later);
+    while (!worker_done) expired += expire_due(*f.db, f.settings, later);
   });
   worker.join();
   job.join();
-  expired += f.svc->expire_due(later);  // whatever the submissions left
+  expired += expire_due(*f.db, f.settings, later);  // whatever the submissions left
   CHECK(other == 0);
   CHECK(submitted + expired == kAssignments);
   CHECK(refused == expired);
@@ -478,7 +453,7 @@ TEST_CASE("listing: enterprises see their own, operators all, pages by cursor") 
   for (int i = 1; i <= 3; ++i) f.assignment("asg_" + std::to_string(i));
   for (int i = 1; i <= 3; ++i) REQUIRE(f.submit("asg_" + std::to_string(i)).status == 201);
   auto list = [&](const Principal& who, std::map<std::string, std::string> q) {
-    return f.call(&DeliveryService::list_submissions, who, "GET", {}, nullptr, {}, std::move(q));
+    return f.call(&Api::list_submissions, who, "GET", {}, nullptr, {}, std::move(q));
   };
   auto page1 = body_of(list(kEnterprise, {{"limit", "2"}}));
   REQUIRE(page1["items"].size() == 2);

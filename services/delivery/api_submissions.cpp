@@ -3,11 +3,13 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/crash.hpp"
+#include "common/events.hpp"
 #include "common/idempotency.hpp"
 #include "common/ids.hpp"
-#include "common/service.hpp"
 #include "services/delivery/access.hpp"
-#include "services/delivery/delivery_service.hpp"
+#include "services/delivery/api.hpp"
+#include "services/delivery/store.hpp"
 #include "services/delivery/submission_input.hpp"
 #include "services/delivery/views.hpp"
 
@@ -69,7 +71,7 @@ nlohmann::json submission_created(const store::Submission& sub) {
 // working or revision_requested (else 409 assignment-not-open). Creates the submission (pending_review),
 // its evidence entry and submission.created in one transaction; 201 with the submission.
 // Idempotency-Key (per worker) replays the first response.
-http::Response DeliveryService::submit(http::Request& req) {
+http::Response Api::submit(http::Request& req) {
   const auto& who = http::require_role(req, {Role::worker});
   const auto in = parse_submission(req.json_body());
   const std::string assignment_id = req.param("id");
@@ -118,7 +120,7 @@ http::Response DeliveryService::submit(http::Request& req) {
 
 // GET /v1/assignments/{id}/submissions — the worker or the enterprise of the assignment, operators
 // (anyone else: 404). {assignment, items: [submission...]} oldest round first; at most max_revisions + 1.
-http::Response DeliveryService::assignment_submissions(http::Request& req) {
+http::Response Api::assignment_submissions(http::Request& req) {
   const auto& who = http::require_role(req, {Role::worker, Role::enterprise, Role::operator_});
   const std::string id = req.param("id");
   return db_.with([&](soci::session& s) {
@@ -132,7 +134,7 @@ http::Response DeliveryService::assignment_submissions(http::Request& req) {
 }
 
 // GET /v1/submissions/{id} — the worker or the enterprise of it, operators (anyone else: 404).
-http::Response DeliveryService::get_submission(http::Request& req) {
+http::Response Api::get_submission(http::Request& req) {
   const auto& who = http::require_role(req, {Role::worker, Role::enterprise, Role::operator_});
   const std::string id = req.param("id");
   auto sub = db_.with([&](soci::session& s) { return store::find_submission(s, id); });
@@ -142,7 +144,7 @@ http::Response DeliveryService::get_submission(http::Request& req) {
 
 // GET /v1/submissions?task_id=&status=&limit=&cursor= — enterprises (their own submissions only) and
 // operators (all). Newest first; {items, next_cursor} where next_cursor is null on the last page.
-http::Response DeliveryService::list_submissions(http::Request& req) {
+http::Response Api::list_submissions(http::Request& req) {
   const auto& who = http::require_role(req, {Role::enterprise, Role::operator_});
   const auto page = http::page_of(req);
   store::ListFilter filter;

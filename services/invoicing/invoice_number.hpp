@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crowd::domain {
+namespace crowd::invoicing {
 
 inline constexpr std::int64_t kInvoiceSequenceMax = 999'999'999'999'999;  // 15 digits
 
@@ -33,4 +33,4 @@ const std::vector<TaxClass>& tax_classes();
 // The line's 项目名称: "*简称*名称".
 std::string invoice_item_name(const TaxClass& tc);
 
-}  // namespace crowd::domain
+}  // namespace crowd::invoicing

@@ -1,18 +1,20 @@
-#include "common/domain/capitals.hpp"
+#include "services/invoicing/capitals.hpp"
 
 #include <array>
 #include <stdexcept>
 #include <vector>
 
-namespace crowd::domain {
+namespace crowd::invoicing {
 namespace {
 
 constexpr std::array<std::string_view, 10> kDigits = {"零", "壹", "贰", "叁", "肆", "伍", "陆", "柒", "捌", "玖"};
 constexpr std::array<std::string_view, 4> kSmallUnits = {"", "拾", "佰", "仟"};
 constexpr std::int64_t kMaxYuanExclusive = 10'000'000'000'000'000;  // 10^16: up to 万亿 groups
 
-// The integer yuan part, canonical: one 零 for every run of zeros followed by a non-zero digit.
-std::string yuan_capitals(std::int64_t yuan) {
+// The integer yuan part, canonical: one 零 for every run of zeros followed by a non-zero digit, except where
+// the 零 is optional (the run ends at a 仟 position: the 万/亿 position above it is zero). There the 零 is written
+// at most once, at the lowest such place, and only when `optional_zero` (the 元 position takes precedence).
+std::string yuan_capitals(std::int64_t yuan, bool optional_zero) {
   std::array<int, 16> d{};
   for (std::size_t p = 0; p < d.size(); ++p, yuan /= 10) d[p] = static_cast<int>(yuan % 10);
   auto any_from = [&d](int lo, int hi) {
@@ -21,12 +23,26 @@ std::string yuan_capitals(std::int64_t yuan) {
     }
     return false;
   };
+  // The lowest 仟 position that ends a run of zeros (-1: none, or no optional 零 wanted).
+  int optional_at = -1;
+  if (optional_zero) {
+    bool started = false, run = false;
+    for (int p = 15; p >= 0; --p) {
+      if (d[static_cast<std::size_t>(p)] != 0) {
+        if (run && p % 4 == 3) optional_at = p;
+        started = true;
+        run = false;
+      } else if (started) {
+        run = true;
+      }
+    }
+  }
   std::string out;
   bool zero_pending = false;
   for (int p = 15; p >= 0; --p) {
     const int digit = d[static_cast<std::size_t>(p)];
     if (digit != 0) {
-      if (zero_pending) out += "零";
+      if (zero_pending && (p % 4 != 3 || p == optional_at)) out += "零";
       zero_pending = false;
       out += kDigits[static_cast<std::size_t>(digit)];
       out += kSmallUnits[static_cast<std::size_t>(p % 4)];
@@ -178,10 +194,12 @@ std::string to_capitals(std::int64_t fen, bool invoice_style) {
   const int jiao = static_cast<int>(fen / 10 % 10), fen_digit = static_cast<int>(fen % 10);
   const std::string_view yuan_unit = invoice_style ? "圆" : "元";
   if (fen == 0) return std::string("零") + std::string(yuan_unit) + "整";
+  // 元位 zero before a 角: the optional 零 is written there, and then nowhere else (one optional 零 at most).
+  const bool zero_before_jiao = yuan > 0 && yuan % 10 == 0 && jiao != 0;
   std::string out;
-  if (yuan > 0) out = yuan_capitals(yuan) + std::string(yuan_unit);
+  if (yuan > 0) out = yuan_capitals(yuan, !zero_before_jiao) + std::string(yuan_unit);
   if (jiao != 0) {
-    if (yuan > 0 && yuan % 10 == 0) out += "零";  // optional 零 (元位 zero): canonical writes it
+    if (zero_before_jiao) out += "零";
     out += std::string(kDigits[static_cast<std::size_t>(jiao)]) + "角";
   }
   if (fen_digit != 0) {
@@ -224,4 +242,4 @@ std::optional<std::int64_t> parse_capitals(std::string_view text) {
   return negative ? -fen : fen;
 }
 
-}  // namespace crowd::domain
+}  // namespace crowd::invoicing

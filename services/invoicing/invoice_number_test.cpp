@@ -1,10 +1,10 @@
-#include "common/domain/invoice_number.hpp"
+#include "services/invoicing/invoice_number.hpp"
 
 #include <doctest/doctest.h>
 
 #include <stdexcept>
 
-using namespace crowd::domain;
+using namespace crowd::invoicing;
 
 TEST_CASE("a 数电票 number is yy + province + channel + 15-digit sequence") {
   const auto n = invoice_number(2026, "44", '1', 1);
