@@ -25,8 +25,8 @@ struct ServiceConfig {
   std::int64_t header_timeout_ms = 10000;            // CROWD_HEADER_TIMEOUT_MS: whole request must arrive in it
   std::int64_t idle_timeout_ms = 30000;              // CROWD_IDLE_TIMEOUT_MS: keep-alive connection idle limit
   std::size_t header_limit_bytes = 16 * 1024;        // CROWD_HEADER_LIMIT_BYTES: request line + headers (431 above)
-  // CROWD_HANDLER_TIMEOUT_MS: a handler still running after it is answered 504 (the handler itself runs on
-  // to its end on its worker, and still counts in flight); 0: no budget.
+  // CROWD_HANDLER_TIMEOUT_MS: a request whose handler has not returned within it is answered 504 (the
+  // handler runs on to its end on its worker and counts in flight until then); 0: no budget.
   std::int64_t handler_timeout_ms = 15000;
   int max_connections = 1024;              // CROWD_MAX_CONNECTIONS
   int max_in_flight = 256;                 // CROWD_MAX_IN_FLIGHT: requests read and not yet answered (503 above)
