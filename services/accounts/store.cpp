@@ -6,9 +6,6 @@ namespace crowd::accounts::store {
 namespace {
 
 using db::get_i64;
-using db::get_opt_i64;
-using db::get_opt_str;
-using db::get_str;
 
 std::int64_t count_of(soci::session& s, const std::string& sql, const std::string& a) {
   std::int64_t n = 0;
@@ -27,33 +24,120 @@ std::vector<std::string> skills_from(const std::string& text) {
 }
 
 // The worker's row with its current credit score (absent record: the registration default).
-constexpr const char* kWorkerSelect =
-    "SELECT w.id, w.real_name_masked, w.id_number_masked, w.phone_masked, w.skills, w.home_lat_e6, w.home_lng_e6, "
-    "w.verification_status, w.verification_method, w.created_at_ms, c.score FROM workers w "
-    "LEFT JOIN credit_records c ON c.worker_id = w.id ";
+constexpr const char* kWorkerCols =
+    "w.id, w.real_name_masked, w.id_number_masked, w.phone_masked, w.skills, w.home_lat_e6, w.home_lng_e6, "
+    "w.verification_status, w.verification_method, w.created_at_ms, c.score";
+constexpr const char* kWorkerFrom = " FROM workers w LEFT JOIN credit_records c ON c.worker_id = w.id ";
 
-WorkerView worker_from(const soci::row& r) {
+WorkerView worker_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kWorkerCols));
   WorkerView w;
-  w.id = get_str(r, 0);
-  w.real_name_masked = get_str(r, 1);
-  w.id_number_masked = get_str(r, 2);
-  w.phone_masked = get_str(r, 3);
-  w.skills = skills_from(get_str(r, 4));
-  auto lat = get_opt_i64(r, 5);
-  auto lng = get_opt_i64(r, 6);
+  w.id = r.str();
+  w.real_name_masked = r.str();
+  w.id_number_masked = r.str();
+  w.phone_masked = r.str();
+  w.skills = skills_from(r.str());
+  const auto lat = r.opt_i64();
+  const auto lng = r.opt_i64();
   if (lat && lng) w.home = GeoPoint{*lat, *lng};
-  w.verification = {get_str(r, 7), get_str(r, 8)};
-  w.created_at_ms = get_i64(r, 9);
-  w.credit_score = static_cast<int>(get_opt_i64(r, 10).value_or(kDefaultCreditScore));
+  w.verification.status = r.str();
+  w.verification.method = r.str();
+  w.created_at_ms = r.i64();
+  w.credit_score = static_cast<int>(r.opt_i64().value_or(kDefaultCreditScore));
+  r.done();
   return w;
 }
 
-ApiKeyRow api_key_from(const soci::row& r) {
-  return ApiKeyRow{get_str(r, 0), get_str(r, 1), get_str(r, 2),    get_opt_str(r, 3),
-                   get_str(r, 4), get_i64(r, 5), get_opt_i64(r, 6)};
+constexpr const char* kApiKeyColumns = "id, party_id, role, name, created_by, created_at_ms, revoked_at_ms";
+
+ApiKeyRow api_key_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kApiKeyColumns));
+  ApiKeyRow k;
+  k.id = r.str();
+  k.party_id = r.str();
+  k.role = r.str();
+  k.name = r.opt_str();
+  k.created_by = r.str();
+  k.created_at_ms = r.i64();
+  k.revoked_at_ms = r.opt_i64();
+  r.done();
+  return k;
 }
 
-constexpr const char* kApiKeyColumns = "id, party_id, role, name, created_by, created_at_ms, revoked_at_ms";
+constexpr const char* kEnterpriseCols =
+    "id, name, credit_code, contact_email, verification_status, verification_method, created_at_ms";
+
+EnterpriseView enterprise_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kEnterpriseCols));
+  EnterpriseView e;
+  e.id = r.str();
+  e.name = r.str();
+  e.credit_code = r.str();
+  e.contact_email = r.opt_str();
+  e.verification.status = r.str();
+  e.verification.method = r.str();
+  e.created_at_ms = r.i64();
+  r.done();
+  return e;
+}
+
+constexpr const char* kSecretCols =
+    "real_name_sealed, id_number_sealed, id_number_hmac, phone_sealed, phone_hmac, password_hash";
+
+WorkerSecrets secrets_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kSecretCols));
+  WorkerSecrets k;
+  k.real_name_sealed = r.str();
+  k.id_number_sealed = r.str();
+  k.id_number_hmac = r.str();
+  k.phone_sealed = r.str();
+  k.phone_hmac = r.str();
+  k.password_hash = r.str();
+  r.done();
+  return k;
+}
+
+constexpr const char* kCreditCols = "worker_id, score, completed_assignments, basis, since_ms";
+
+CreditRecord credit_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kCreditCols));
+  CreditRecord c;
+  c.worker_id = r.str();
+  c.score = r.i32();
+  c.completed_assignments = r.i64();
+  c.basis = r.str();
+  c.since_ms = r.i64();
+  r.done();
+  return c;
+}
+
+constexpr const char* kOperatorCols = "id, username, created_at_ms";
+
+OperatorView operator_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kOperatorCols));
+  OperatorView o;
+  o.id = r.str();
+  o.username = r.str();
+  o.created_at_ms = r.i64();
+  r.done();
+  return o;
+}
+
+constexpr const char* kIntegrationCols = "id, name, created_by, created_at_ms";
+
+IntegrationView integration_from(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kIntegrationCols));
+  IntegrationView i;
+  i.id = r.str();
+  i.name = r.str();
+  i.created_by = r.str();
+  i.created_at_ms = r.i64();
+  r.done();
+  return i;
+}
+
+// "id, password_hash" of a party's credential row.
+constexpr const char* kCredentialCols = "id, password_hash";
 
 }  // namespace
 
@@ -75,12 +159,8 @@ void insert_enterprise(soci::session& s, const EnterpriseView& e, const std::str
 
 std::optional<EnterpriseView> find_enterprise(soci::session& s, const std::string& id) {
   soci::rowset<soci::row> rs =
-      (s.prepare << "SELECT id, name, credit_code, contact_email, verification_status, verification_method, "
-                    "created_at_ms FROM enterprises WHERE id = :id",
-       soci::use(id));
-  for (const soci::row& r : rs)
-    return EnterpriseView{
-        get_str(r, 0), get_str(r, 1), get_str(r, 2), get_opt_str(r, 3), {get_str(r, 4), get_str(r, 5)}, get_i64(r, 6)};
+      (s.prepare << "SELECT " << kEnterpriseCols << " FROM enterprises WHERE id = :id", soci::use(id));
+  for (const soci::row& r : rs) return enterprise_from(r);
   return std::nullopt;
 }
 
@@ -113,18 +193,15 @@ void insert_worker(soci::session& s, const WorkerView& w, const WorkerSecrets& k
 }
 
 std::optional<WorkerView> find_worker(soci::session& s, const std::string& id) {
-  soci::rowset<soci::row> rs = (s.prepare << std::string(kWorkerSelect) + "WHERE w.id = :id", soci::use(id));
+  soci::rowset<soci::row> rs =
+      (s.prepare << "SELECT " << kWorkerCols << kWorkerFrom << "WHERE w.id = :id", soci::use(id));
   for (const soci::row& r : rs) return worker_from(r);
   return std::nullopt;
 }
 
 std::optional<WorkerSecrets> find_worker_secrets(soci::session& s, const std::string& id) {
-  soci::rowset<soci::row> rs =
-      (s.prepare << "SELECT real_name_sealed, id_number_sealed, id_number_hmac, phone_sealed, phone_hmac, "
-                    "password_hash FROM workers WHERE id = :id",
-       soci::use(id));
-  for (const soci::row& r : rs)
-    return WorkerSecrets{get_str(r, 0), get_str(r, 1), get_str(r, 2), get_str(r, 3), get_str(r, 4), get_str(r, 5)};
+  soci::rowset<soci::row> rs = (s.prepare << "SELECT " << kSecretCols << " FROM workers WHERE id = :id", soci::use(id));
+  for (const soci::row& r : rs) return secrets_from(r);
   return std::nullopt;
 }
 
@@ -139,11 +216,8 @@ void insert_credit_record(soci::session& s, const CreditRecord& c) {
 
 std::optional<CreditRecord> find_credit_record(soci::session& s, const std::string& worker_id) {
   soci::rowset<soci::row> rs =
-      (s.prepare << "SELECT worker_id, score, completed_assignments, basis, since_ms FROM credit_records "
-                    "WHERE worker_id = :w",
-       soci::use(worker_id));
-  for (const soci::row& r : rs)
-    return CreditRecord{get_str(r, 0), static_cast<int>(get_i64(r, 1)), get_i64(r, 2), get_str(r, 3), get_i64(r, 4)};
+      (s.prepare << "SELECT " << kCreditCols << " FROM credit_records WHERE worker_id = :w", soci::use(worker_id));
+  for (const soci::row& r : rs) return credit_from(r);
   return std::nullopt;
 }
 
@@ -153,22 +227,29 @@ namespace {
 std::optional<PasswordCredential> credential(soci::session& s, const std::string& sql, const std::string& key,
                                              auth::Role role) {
   soci::rowset<soci::row> rs = (s.prepare << sql, soci::use(key));
-  for (const soci::row& r : rs) return PasswordCredential{get_str(r, 0), role, get_str(r, 1)};
+  for (const soci::row& row : rs) {
+    db::RowReader r(row, db::column_count(kCredentialCols));
+    PasswordCredential c{r.str(), role, r.str()};
+    r.done();
+    return c;
+  }
   return std::nullopt;
 }
 }  // namespace
 
 std::optional<PasswordCredential> enterprise_credential(soci::session& s, const std::string& credit_code) {
-  return credential(s, "SELECT id, password_hash FROM enterprises WHERE credit_code = :k", credit_code,
-                    auth::Role::enterprise);
+  return credential(s, std::string("SELECT ") + kCredentialCols + " FROM enterprises WHERE credit_code = :k",
+                    credit_code, auth::Role::enterprise);
 }
 
 std::optional<PasswordCredential> worker_credential(soci::session& s, const std::string& phone_hmac) {
-  return credential(s, "SELECT id, password_hash FROM workers WHERE phone_hmac = :k", phone_hmac, auth::Role::worker);
+  return credential(s, std::string("SELECT ") + kCredentialCols + " FROM workers WHERE phone_hmac = :k", phone_hmac,
+                    auth::Role::worker);
 }
 
 std::optional<PasswordCredential> operator_credential(soci::session& s, const std::string& username) {
-  return credential(s, "SELECT id, password_hash FROM operators WHERE username = :k", username, auth::Role::operator_);
+  return credential(s, std::string("SELECT ") + kCredentialCols + " FROM operators WHERE username = :k", username,
+                    auth::Role::operator_);
 }
 
 // ---------------------------------------------------------------- operators and integrations
@@ -188,8 +269,8 @@ bool insert_operator_if_absent(soci::session& s, const OperatorView& op, const s
 
 std::optional<OperatorView> find_operator(soci::session& s, const std::string& id) {
   soci::rowset<soci::row> rs =
-      (s.prepare << "SELECT id, username, created_at_ms FROM operators WHERE id = :id", soci::use(id));
-  for (const soci::row& r : rs) return OperatorView{get_str(r, 0), get_str(r, 1), get_i64(r, 2)};
+      (s.prepare << "SELECT " << kOperatorCols << " FROM operators WHERE id = :id", soci::use(id));
+  for (const soci::row& r : rs) return operator_from(r);
   return std::nullopt;
 }
 
@@ -200,8 +281,8 @@ void insert_integration(soci::session& s, const IntegrationView& i) {
 
 std::optional<IntegrationView> find_integration(soci::session& s, const std::string& id) {
   soci::rowset<soci::row> rs =
-      (s.prepare << "SELECT id, name, created_by, created_at_ms FROM integrations WHERE id = :id", soci::use(id));
-  for (const soci::row& r : rs) return IntegrationView{get_str(r, 0), get_str(r, 1), get_str(r, 2), get_i64(r, 3)};
+      (s.prepare << "SELECT " << kIntegrationCols << " FROM integrations WHERE id = :id", soci::use(id));
+  for (const soci::row& r : rs) return integration_from(r);
   return std::nullopt;
 }
 
