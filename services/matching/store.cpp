@@ -433,7 +433,7 @@ std::vector<TaskRow> open_tasks_for_worker(soci::session& s, const WorkerProfile
       skills_checkable = false;
       break;
     }
-    skills += " OR t.required_skills LIKE :skill ESCAPE '!'";
+    skills += " OR t.required_skills LIKE :skill" + std::to_string(strs.size()) + " ESCAPE '!'";
     str(std::move(*p));
   }
   if (skills_checkable) {
