@@ -2,7 +2,7 @@
 
 #include <soci/soci.h>
 
-#include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include "common/clock.hpp"
@@ -18,49 +18,41 @@ namespace {
 
 using nlohmann::json;
 
-std::string req_str(const json& d, const char* name) {
-  const auto& v = d.at(name);
-  if (!v.is_string() || v.get<std::string>().empty()) throw std::invalid_argument(std::string(name) + ": not a string");
-  return v.get<std::string>();
+constexpr std::int64_t kUnitsMax = 1'000'000;
+constexpr std::int64_t kFenMax = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMsMax = std::numeric_limits<std::int64_t>::max();
+
+// {lat, lng} in degrees, or absent / null.
+std::optional<GeoPoint> opt_point(events::Fields& f, const std::string& name) {
+  const std::optional<json> p = f.opt_object(name);
+  if (!p) return std::nullopt;
+  FieldReader pf(*p, "data." + name);
+  const GeoPoint g{pf.num("lat", -90, 90), pf.num("lng", -180, 180)};
+  f.merge(pf);
+  if (!pf.ok()) return std::nullopt;
+  return g;
 }
 
-std::int64_t req_int(const json& d, const char* name, std::int64_t min) {
-  const auto& v = d.at(name);
-  if (!v.is_number_integer() || v.get<std::int64_t>() < min) {
-    throw std::invalid_argument(std::string(name) + ": not an integer >= " + std::to_string(min));
-  }
-  return v.get<std::int64_t>();
+std::vector<std::string> skills_of(events::Fields& f, const char* name) {
+  return normalise_skills(f.str_list(name, 0, 1000, 200));
 }
 
-std::optional<GeoPoint> opt_point(const json& d, const char* name) {
-  if (!d.contains(name) || d.at(name).is_null()) return std::nullopt;
-  const auto& p = d.at(name);
-  const double lat = p.at("lat").get<double>(), lng = p.at("lng").get<double>();
-  if (lat < -90 || lat > 90 || lng < -180 || lng > 180)
-    throw std::invalid_argument(std::string(name) + ": off the globe");
-  return GeoPoint{lat, lng};
-}
-
-std::vector<std::string> skills_of(const json& d, const char* name) {
-  if (!d.contains(name) || d.at(name).is_null()) return {};
-  return normalise_skills(d.at(name).get<std::vector<std::string>>());
-}
-
-store::TaskRow task_from(const json& d) {
+// task.opened's data as matching keeps the task (open, nothing assigned yet).
+store::TaskRow task_from(events::Fields& f) {
   store::TaskRow t;
-  t.profile.id = req_str(d, "task_id");
-  t.enterprise_id = req_str(d, "enterprise_id");
-  t.category = d.value("category", "");
-  t.mode = d.value("mode", "");
-  t.title = d.value("title", "");
-  t.units_total = req_int(d, "units", 1);
-  t.pay_per_unit_fen = req_int(d, "pay_per_unit_fen", 0);
-  t.currency = d.value("currency", "CNY");
-  t.profile.required_skills = skills_of(d, "required_skills");
-  t.profile.place = opt_point(d, "place");
-  if (d.contains("radius_m") && !d.at("radius_m").is_null()) t.profile.radius_m = req_int(d, "radius_m", 0);
-  t.deadline_ms = req_int(d, "deadline_ms", 0);
-  t.review_window_s = d.contains("review_window_s") ? req_int(d, "review_window_s", 0) : 0;
+  t.profile.id = f.id("task_id");
+  t.enterprise_id = f.id("enterprise_id");
+  t.category = f.opt_str("category", 100).value_or("");
+  t.mode = f.opt_str("mode", 100).value_or("");
+  t.title = f.opt_str("title", 1000).value_or("");
+  t.units_total = f.i64("units", 1, kUnitsMax);
+  t.pay_per_unit_fen = f.i64("pay_per_unit_fen", 0, kFenMax);
+  t.currency = f.opt_str("currency", 10).value_or("CNY");
+  t.profile.required_skills = skills_of(f, "required_skills");
+  t.profile.place = opt_point(f, "place");
+  t.profile.radius_m = f.opt_i64("radius_m", 0, 40'000'000);
+  t.deadline_ms = f.i64("deadline_ms", 0, kMsMax);
+  t.review_window_s = f.opt_i64("review_window_s", 0, kMsMax).value_or(0);
   t.is_open = true;
   t.opened = true;
   return t;
@@ -82,7 +74,9 @@ void answer_cancel(soci::session& s, const std::string& task_id, std::int64_t no
 // Loads the assignment an event of delivery names, with its task locked first (the lock order of every
 // writer: task, offers, worker, assignments). nullopt when matching never made it.
 std::optional<store::AssignmentRow> locked_assignment(soci::session& s, const events::Event& e) {
-  const std::string assignment_id = req_str(e.data, "assignment_id");
+  events::Fields f(e);
+  const std::string assignment_id = f.id("assignment_id");
+  f.done();
   auto a = store::find_assignment(s, assignment_id);
   if (!a) {
     log::warn("delivery event for an unknown assignment: ignored",
@@ -96,17 +90,21 @@ std::optional<store::AssignmentRow> locked_assignment(soci::session& s, const ev
 }  // namespace
 
 void on_worker_registered(soci::session& s, const events::Event& e, std::int64_t now_ms) {
+  events::Fields f(e);
   WorkerProfile w;
-  w.id = req_str(e.data, "worker_id");
-  w.skills = skills_of(e.data, "skills");
-  w.home = opt_point(e.data, "home");
-  w.verified = e.data.value("verified", false);
-  w.credit_score = static_cast<int>(std::clamp<std::int64_t>(e.data.value("credit_score", 0), 0, 100));
+  w.id = f.id("worker_id");
+  w.skills = skills_of(f, "skills");
+  w.home = opt_point(f, "home");
+  w.verified = f.opt_bool("verified").value_or(false);
+  w.credit_score = static_cast<int>(f.opt_i64("credit_score", 0, 100).value_or(0));
+  f.done();
   store::upsert_worker(s, w, now_ms);
 }
 
 void on_task_opened(soci::session& s, const events::Event& e, const Settings& cfg, std::int64_t now_ms) {
-  const auto t = task_from(e.data);
+  events::Fields f(e);
+  const auto t = task_from(f);
+  f.done();
   if (store::insert_task(s, t, now_ms)) {
     offer_round(s, t.profile.id, cfg, now_ms);
     return;
@@ -120,8 +118,10 @@ void on_task_opened(soci::session& s, const events::Event& e, const Settings& cf
 }
 
 void on_task_cancel_requested(soci::session& s, const events::Event& e, std::int64_t now_ms) {
-  const std::string task_id = req_str(e.data, "task_id");
-  const std::string enterprise_id = req_str(e.data, "enterprise_id");
+  events::Fields f(e);
+  const std::string task_id = f.id("task_id");
+  const std::string enterprise_id = f.id("enterprise_id");
+  f.done();
   if (!store::lock_task(s, task_id)) {
     store::insert_placeholder_task(s, task_id, enterprise_id, now_ms);
     return;

@@ -1,7 +1,8 @@
 // Matching's event consumers. Each runs inside the transaction that records the event in the inbox
 // (duplicates are filtered there), publishes follow-ups through the outbox in that same transaction,
-// and is idempotent on its own as well (conditional updates, ON CONFLICT). Malformed data throws: the
-// entry stays pending, is retried, and is dead-lettered after CROWD_MAX_DELIVERIES.
+// and is idempotent on its own as well (conditional updates, ON CONFLICT). Every event's data is read with
+// events::Fields: malformed data is refused once, naming every fault; the entry stays pending, is retried,
+// and is dead-lettered after CROWD_MAX_DELIVERIES.
 #pragma once
 
 #include <cstdint>

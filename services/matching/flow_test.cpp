@@ -1,12 +1,12 @@
-// Matching end to end inside one process: the real migrations on a temporary SQLite file (and on
-// PostgreSQL when CROWD_TEST_PG_URL names a database the test may empty), events applied as the kit's
-// consumer applies them (inbox + handler in one transaction), HTTP handlers called directly.
+// Matching end to end inside one process: the real migrations on a fresh database (crowd::testing::ServiceDb:
+// a temporary SQLite file, and PostgreSQL when CROWD_TEST_PG_URL names a database the test may empty), events
+// applied as the kit's consumer applies them (inbox + handler in one transaction), HTTP handlers called
+// directly.
 #include <doctest/doctest.h>
 #include <soci/soci.h>
 
 #include <atomic>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -15,8 +15,10 @@
 #include "common/db.hpp"
 #include "common/events.hpp"
 #include "common/ids.hpp"
+#include "common/testing/service_db.hpp"
 #include "services/matching/api.hpp"
 #include "services/matching/consumers.hpp"
+#include "services/matching/jobs.hpp"
 #include "services/matching/offers.hpp"
 #include "services/matching/store.hpp"
 
@@ -26,37 +28,18 @@ using nlohmann::json;
 
 namespace {
 
-namespace fs = std::filesystem;
-
-const char* const kTables[] = {"schema_migrations", "m_workers", "m_tasks",          "m_offers",
-                               "m_assignments",     "outbox",    "idempotency_keys", "inbox"};
-
 struct Fixture {
-  fs::path dir = fs::temp_directory_path() / ("crowd_matching_test_" + ids::make("tmp"));
-  std::unique_ptr<db::Database> db;
+  testing::ServiceDb db;
   Settings cfg;
   events::Subscriptions subs;
   std::unique_ptr<Api> api;
 
-  explicit Fixture(bool postgres = false) {
-    fs::create_directories(dir);
-    std::string url = "sqlite3://db=" + (dir / "matching.db").string();
-    if (postgres) {
-      url = std::getenv("CROWD_TEST_PG_URL");
-      db::Database(url, 1).with([](soci::session& s) {
-        for (const char* t : kTables) s << "DROP TABLE IF EXISTS " << t << " CASCADE";
-      });
-    }
-    db = std::make_unique<db::Database>(url, 8);
-    db->migrate_service(db::embedded_migrations());
+  // postgres: CROWD_TEST_PG_URL (set), else a fresh SQLite file.
+  explicit Fixture(bool postgres = false)
+      : db(db::embedded_migrations(), 8, postgres ? testing::configured_pg_url() : std::string()) {
     events::set_producer("matching");
     add_consumers(subs, cfg);
     api = std::make_unique<Api>([this]() -> db::Database& { return *db; }, cfg);
-  }
-  ~Fixture() {
-    db.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
 
   // As the kit's consumer does: inbox record and effect in one transaction.
@@ -602,7 +585,71 @@ void offer_created_events(bool pg) {
   CHECK(offers_made == 3);
 }
 
+// A worker coming online is offered the best-fitting open tasks, not the oldest: 600 older tasks that
+// fit half (one of two required skills) and one newer task that fits fully; the newer one is among the
+// first call's offers, and that call makes all the offers the cap allows.
+void online_offers_best_fit_first(bool pg) {
+  Fixture f(pg);
+  f.register_worker("wkr_new", {"design"}, 80);
+  const std::int64_t deadline = clock::now_ms() + 86400000;
+  f.db->tx([&](soci::session& s) {
+    for (int i = 0; i < 600; ++i) {
+      store::TaskRow t;
+      t.profile.id = "tsk_old_" + std::to_string(100000 + i);
+      t.profile.required_skills = {"cad", "design"};
+      t.enterprise_id = "ent_1";
+      t.category = "design";
+      t.mode = "single";
+      t.title = "Old";
+      t.units_total = 1;
+      t.pay_per_unit_fen = 100;
+      t.deadline_ms = deadline;
+      t.review_window_s = 259200;
+      REQUIRE(store::insert_task(s, t, clock::now_ms()));
+    }
+  });
+  // Far away and with a radius: never offered (the SQL box and evaluate() agree).
+  f.open_task("tsk_far", 1,
+              {{"required_skills", {"design"}}, {"place", {{"lat", 39.9}, {"lng", 116.4}}}, {"radius_m", 5000}});
+  f.open_task("tsk_zz_newest", 1, {{"required_skills", {"design"}}});  // ids sort after every old one
+  auto r =
+      json::parse(f.availability("wkr_new", {{"online", true}, {"place", {{"lat", 31.23}, {"lng", 121.47}}}}).body);
+  CHECK(r["offers_created"] == f.cfg.online_offers_max);
+  std::set<std::string> offered;
+  for (const auto& o : f.offers("wkr_new")) offered.insert(o["task_id"].get<std::string>());
+  CHECK(offered.size() == static_cast<std::size_t>(f.cfg.online_offers_max));
+  CHECK(offered.count("tsk_zz_newest") == 1);
+  CHECK(offered.count("tsk_far") == 0);
+  // Equal fits: the older tasks first.
+  CHECK(offered.count("tsk_old_100000") == 1);
+}
+
+// One availability call makes every offer it should, up to the cap; a second call has nothing left to offer.
+void online_offers_in_one_call(bool pg) {
+  Fixture f(pg);
+  f.cfg.online_offers_max = 5;
+  f.api = std::make_unique<Api>([&f]() -> db::Database& { return *f.db; }, f.cfg);
+  for (int i = 0; i < 4; ++i) f.open_task("tsk_" + std::to_string(i), 1);
+  f.open_task("tsk_skills", 1, {{"required_skills", {"welding"}}});  // not a fit
+  f.open_task("tsk_any", 1, {{"required_skills", json::array()}});   // anyone fits
+  f.register_worker("wkr_a", {"Design"}, 50);
+  CHECK(json::parse(f.availability("wkr_a", {{"online", true}}).body)["offers_created"] == 5);
+  CHECK(f.offers("wkr_a").size() == 5);
+  CHECK(json::parse(f.availability("wkr_a", {{"online", true}}).body)["offers_created"] == 0);
+  // A worker without a place is never offered a task with a radius.
+  f.open_task("tsk_radius", 1, {{"place", {{"lat", 31.2}, {"lng", 121.4}}}, {"radius_m", 5000}});
+  f.register_worker("wkr_b", {"design"}, 50);
+  CHECK(json::parse(f.availability("wkr_b", {{"online", true}}).body)["offers_created"] == 5);
+  for (const auto& o : f.offers("wkr_b")) CHECK(o["task_id"] != "tsk_radius");
+}
+
 void run_all(bool pg) {
+  SUBCASE("online: the best-fitting open tasks, not the oldest") {
+    online_offers_best_fit_first(pg);
+  }
+  SUBCASE("online: every offer in one call, up to the cap") {
+    online_offers_in_one_call(pg);
+  }
   SUBCASE("offer.created once per offer") {
     offer_created_events(pg);
   }

@@ -2,6 +2,9 @@
 
 #include <soci/soci.h>
 
+#include <cmath>
+#include <deque>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -12,8 +15,6 @@ namespace crowd::matching::store {
 namespace {
 
 using crowd::db::get_i64;
-using crowd::db::get_opt_i64;
-using crowd::db::get_opt_str;
 using crowd::db::get_str;
 
 // A nullable BIGINT parameter: SOCI 4.0 binds optionals through an indicator.
@@ -61,9 +62,10 @@ std::vector<std::string> skills_from(const std::string& text) {
   return out;
 }
 
-std::optional<GeoPoint> point_at(const soci::row& r, std::size_t lat_col) {
-  auto lat = get_opt_i64(r, lat_col);
-  auto lng = get_opt_i64(r, lat_col + 1);
+// An optional point stored as two nullable micro-degree columns, the next two of the row.
+std::optional<GeoPoint> point_of(db::RowReader& r) {
+  auto lat = r.opt_i64();
+  auto lng = r.opt_i64();
   if (!lat || !lng) return std::nullopt;
   return GeoPoint{from_e6(*lat), from_e6(*lng)};
 }
@@ -77,17 +79,17 @@ constexpr const char* kWorkerCols =
     "w.id, w.skills, w.home_lat_e6, w.home_lng_e6, w.verified, w.credit_score, w.online, w.place_lat_e6, "
     "w.place_lng_e6, w.open_assignments, w.updated_at_ms";
 
-WorkerRow worker_of(const soci::row& r) {
+WorkerRow worker_of(db::RowReader& r) {
   WorkerRow w;
-  w.profile.id = get_str(r, 0);
-  w.profile.skills = skills_from(get_str(r, 1));
-  w.profile.home = point_at(r, 2);
-  w.profile.verified = get_i64(r, 4) != 0;
-  w.profile.credit_score = static_cast<int>(get_i64(r, 5));
-  w.profile.online = get_i64(r, 6) != 0;
-  w.profile.place = point_at(r, 7);
-  w.profile.open_assignments = static_cast<int>(get_i64(r, 9));
-  w.updated_at_ms = get_i64(r, 10);
+  w.profile.id = r.str();
+  w.profile.skills = skills_from(r.str());
+  w.profile.home = point_of(r);
+  w.profile.verified = r.flag();
+  w.profile.credit_score = r.i32();
+  w.profile.online = r.flag();
+  w.profile.place = point_of(r);
+  w.profile.open_assignments = r.i32();
+  w.updated_at_ms = r.i64();
   return w;
 }
 
@@ -95,50 +97,48 @@ constexpr const char* kTaskCols =
     "t.id, t.enterprise_id, t.category, t.mode, t.title, t.units_total, t.units_assigned, t.pay_per_unit_fen, "
     "t.currency, t.required_skills, t.place_lat_e6, t.place_lng_e6, t.radius_m, t.deadline_ms, t.review_window_s, "
     "t.status, t.opened, t.units_released_at_ms, t.cancel_units_released";
-constexpr std::size_t kTaskColCount = 19;
 
-TaskRow task_of(const soci::row& r, std::size_t at = 0) {
+TaskRow task_of(db::RowReader& r) {
   TaskRow t;
-  t.profile.id = get_str(r, at + 0);
-  t.enterprise_id = get_str(r, at + 1);
-  t.category = get_str(r, at + 2);
-  t.mode = get_str(r, at + 3);
-  t.title = get_str(r, at + 4);
-  t.units_total = get_i64(r, at + 5);
-  t.units_assigned = get_i64(r, at + 6);
-  t.pay_per_unit_fen = get_i64(r, at + 7);
-  t.currency = get_str(r, at + 8);
-  t.profile.required_skills = skills_from(get_str(r, at + 9));
-  t.profile.place = point_at(r, at + 10);
-  t.profile.radius_m = get_opt_i64(r, at + 12);
-  t.deadline_ms = get_i64(r, at + 13);
-  t.review_window_s = get_i64(r, at + 14);
-  t.is_open = get_str(r, at + 15) == "open";
-  t.opened = get_i64(r, at + 16) != 0;
-  t.units_released_at_ms = get_opt_i64(r, at + 17);
-  t.cancel_units_released = get_opt_i64(r, at + 18);
+  t.profile.id = r.str();
+  t.enterprise_id = r.str();
+  t.category = r.str();
+  t.mode = r.str();
+  t.title = r.str();
+  t.units_total = r.i64();
+  t.units_assigned = r.i64();
+  t.pay_per_unit_fen = r.i64();
+  t.currency = r.str();
+  t.profile.required_skills = skills_from(r.str());
+  t.profile.place = point_of(r);
+  t.profile.radius_m = r.opt_i64();
+  t.deadline_ms = r.i64();
+  t.review_window_s = r.i64();
+  t.is_open = r.str() == "open";
+  t.opened = r.flag();
+  t.units_released_at_ms = r.opt_i64();
+  t.cancel_units_released = r.opt_i64();
   return t;
 }
 
 constexpr const char* kOfferCols =
     "o.id, o.task_id, o.worker_id, o.status, o.score, o.distance_m, o.created_at_ms, o.expires_at_ms, "
     "o.decided_at_ms, o.assignment_id";
-constexpr std::size_t kOfferColCount = 10;
 
-OfferRow offer_of(const soci::row& r) {
+OfferRow offer_of(db::RowReader& r) {
   OfferRow o;
-  o.id = get_str(r, 0);
-  o.task_id = get_str(r, 1);
-  o.worker_id = get_str(r, 2);
-  auto status = offer_status_from(get_str(r, 3));
+  o.id = r.str();
+  o.task_id = r.str();
+  o.worker_id = r.str();
+  auto status = offer_status_from(r.str());
   if (!status) throw std::logic_error("m_offers.status holds an unknown value");
   o.status = *status;
-  o.score = get_i64(r, 4);
-  o.distance_m = get_opt_i64(r, 5);
-  o.created_at_ms = get_i64(r, 6);
-  o.expires_at_ms = get_i64(r, 7);
-  o.decided_at_ms = get_opt_i64(r, 8);
-  o.assignment_id = get_opt_str(r, 9);
+  o.score = r.i64();
+  o.distance_m = r.opt_i64();
+  o.created_at_ms = r.i64();
+  o.expires_at_ms = r.i64();
+  o.decided_at_ms = r.opt_i64();
+  o.assignment_id = r.opt_str();
   return o;
 }
 
@@ -146,27 +146,36 @@ constexpr const char* kAssignmentCols =
     "a.id, a.offer_id, a.task_id, a.enterprise_id, a.worker_id, a.units, a.pay_per_unit_fen, a.amount_fen, "
     "a.currency, a.status, a.created_at_ms, a.updated_at_ms, t.title, t.category, t.deadline_ms, t.review_window_s";
 
-AssignmentRow assignment_of(const soci::row& r) {
+AssignmentRow assignment_of(db::RowReader& r) {
   AssignmentRow a;
-  a.id = get_str(r, 0);
-  a.offer_id = get_str(r, 1);
-  a.task_id = get_str(r, 2);
-  a.enterprise_id = get_str(r, 3);
-  a.worker_id = get_str(r, 4);
-  a.units = get_i64(r, 5);
-  a.pay_per_unit_fen = get_i64(r, 6);
-  a.amount_fen = get_i64(r, 7);
-  a.currency = get_str(r, 8);
-  auto status = assignment_status_from(get_str(r, 9));
+  a.id = r.str();
+  a.offer_id = r.str();
+  a.task_id = r.str();
+  a.enterprise_id = r.str();
+  a.worker_id = r.str();
+  a.units = r.i64();
+  a.pay_per_unit_fen = r.i64();
+  a.amount_fen = r.i64();
+  a.currency = r.str();
+  auto status = assignment_status_from(r.str());
   if (!status) throw std::logic_error("m_assignments.status holds an unknown value");
   a.status = *status;
-  a.created_at_ms = get_i64(r, 10);
-  a.updated_at_ms = get_i64(r, 11);
-  a.title = get_str(r, 12);
-  a.category = get_str(r, 13);
-  a.deadline_ms = get_i64(r, 14);
-  a.review_window_s = get_i64(r, 15);
+  a.created_at_ms = r.i64();
+  a.updated_at_ms = r.i64();
+  a.title = r.str();
+  a.category = r.str();
+  a.deadline_ms = r.i64();
+  a.review_window_s = r.i64();
   return a;
+}
+
+// One row of one SELECT list, read whole by `read` (its column count checked before, every column read after).
+template <class Read>
+auto read_row(const soci::row& row, const char* select_list, Read read) {
+  db::RowReader r(row, db::column_count(select_list));
+  auto out = read(r);
+  r.done();
+  return out;
 }
 
 }  // namespace
@@ -192,7 +201,7 @@ void upsert_worker(soci::session& s, const WorkerProfile& w, std::int64_t now_ms
 std::optional<WorkerRow> find_worker(soci::session& s, const std::string& worker_id) {
   soci::rowset<soci::row> rs =
       (s.prepare << std::string("SELECT ") + kWorkerCols + " FROM m_workers w WHERE w.id = :id", soci::use(worker_id));
-  for (const auto& r : rs) return worker_of(r);
+  for (const auto& r : rs) return read_row(r, kWorkerCols, worker_of);
   return std::nullopt;
 }
 
@@ -220,7 +229,7 @@ std::vector<WorkerProfile> candidate_workers(soci::session& s, const std::string
   std::vector<WorkerProfile> out;
   if (!box) {
     soci::rowset<soci::row> rs = (s.prepare << sql + " ORDER BY w.id", soci::use(task_id));
-    for (const auto& r : rs) out.push_back(worker_of(r).profile);
+    for (const auto& r : rs) out.push_back(read_row(r, kWorkerCols, worker_of).profile);
     return out;
   }
   // The reported place wins over home, as in WorkerProfile::effective_place.
@@ -230,7 +239,7 @@ std::vector<WorkerProfile> candidate_workers(soci::session& s, const std::string
   const long long lat0 = box->lat_min, lat1 = box->lat_max, lng0 = box->lng_min, lng1 = box->lng_max;
   soci::rowset<soci::row> rs =
       (s.prepare << sql, soci::use(task_id), soci::use(lat0), soci::use(lat1), soci::use(lng0), soci::use(lng1));
-  for (const auto& r : rs) out.push_back(worker_of(r).profile);
+  for (const auto& r : rs) out.push_back(read_row(r, kWorkerCols, worker_of).profile);
   return out;
 }
 
@@ -303,7 +312,7 @@ bool insert_placeholder_task(soci::session& s, const std::string& task_id, const
 std::optional<TaskRow> find_task(soci::session& s, const std::string& task_id) {
   soci::rowset<soci::row> rs =
       (s.prepare << std::string("SELECT ") + kTaskCols + " FROM m_tasks t WHERE t.id = :id", soci::use(task_id));
-  for (const auto& r : rs) return task_of(r);
+  for (const auto& r : rs) return read_row(r, kTaskCols, task_of);
   return std::nullopt;
 }
 
@@ -366,18 +375,95 @@ std::vector<std::string> tasks_needing_offers(soci::session& s, std::int64_t now
   return out;
 }
 
-std::vector<TaskRow> open_tasks_not_offered_to(soci::session& s, const std::string& worker_id, std::int64_t now_ms,
-                                               int limit) {
-  const long long now = now_ms;
-  soci::rowset<soci::row> rs =
-      (s.prepare << std::string("SELECT ") + kTaskCols +
-                        " FROM m_tasks t WHERE t.status = 'open' AND t.units_assigned < t.units_total AND "
-                        "t.deadline_ms > :now AND NOT EXISTS (SELECT 1 FROM m_offers o WHERE o.task_id = t.id AND "
-                        "o.worker_id = :wkr AND o.status <> 'withdrawn') ORDER BY t.id LIMIT " +
-                        std::to_string(limit),
-       soci::use(now), soci::use(worker_id));
+namespace {
+
+// A LIKE pattern matching a JSON array text that holds `skill` as one of its strings; nullopt when the skill
+// has a character JSON would escape (then SQL cannot tell, and the skill filter is left to evaluate()).
+std::optional<std::string> skill_pattern(const std::string& skill) {
+  std::string p = "%\"";
+  for (char c : skill) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return std::nullopt;
+    if (c == '%' || c == '_' || c == '!') p += '!';
+    p += c;
+  }
+  return p + "\"%";
+}
+
+// Micro-degrees per metre, with slack: latitude, and longitude at the latitudes a task within a radius
+// of the worker (at most 200 km: task_spec) can have. 0: no usable longitude bound (near a pole or the
+// antimeridian).
+constexpr long long kLatE6PerMetre = 10;  // 1e6 / 111 000 = 9.01
+long long lng_e6_per_metre(const GeoPoint& at) {
+  const double edge = std::abs(at.lat) + 2.0;
+  if (edge > 80 || std::abs(at.lng) > 177) return 0;
+  return static_cast<long long>(std::ceil(1e6 / (111000.0 * std::cos(edge * 3.14159265358979323846 / 180)))) + 1;
+}
+
+}  // namespace
+
+std::vector<TaskRow> open_tasks_for_worker(soci::session& s, const WorkerProfile& worker, std::int64_t now_ms) {
+  // Values bound in the order their placeholders appear (deques keep their addresses for the statement).
+  std::deque<long long> nums;
+  std::deque<std::string> strs;
+  std::vector<std::function<void(soci::details::prepare_temp_type&)>> binds;
+  auto num = [&](long long v) {
+    nums.push_back(v);
+    const long long& ref = nums.back();
+    binds.push_back([&ref](soci::details::prepare_temp_type& p) { p, soci::use(ref); });
+  };
+  auto str = [&](std::string v) {
+    strs.push_back(std::move(v));
+    const std::string& ref = strs.back();
+    binds.push_back([&ref](soci::details::prepare_temp_type& p) { p, soci::use(ref); });
+  };
+
+  std::string sql = std::string("SELECT ") + kTaskCols +
+                    " FROM m_tasks t WHERE t.status = 'open' AND t.opened = 1 AND t.units_assigned < t.units_total "
+                    "AND t.deadline_ms > :now AND NOT EXISTS (SELECT 1 FROM m_offers o WHERE o.task_id = t.id AND "
+                    "o.worker_id = :wkr AND o.status <> 'withdrawn')";
+  num(now_ms);
+  str(worker.id);
+
+  // Skills: none required, or one of the worker's (a skill SQL cannot match safely disables the filter).
+  std::string skills = "t.required_skills = '[]'";
+  bool skills_checkable = true;
+  for (const auto& skill : worker.skills) {
+    auto p = skill_pattern(skill);
+    if (!p) {
+      skills_checkable = false;
+      break;
+    }
+    skills += " OR t.required_skills LIKE :skill" + std::to_string(strs.size()) + " ESCAPE '!'";
+    str(std::move(*p));
+  }
+  if (skills_checkable) {
+    sql += " AND (" + skills + ")";
+  } else {
+    // drop the skill binds added before the unsafe one
+    binds.resize(2);
+  }
+
+  // A task with a place and a radius: the worker's place inside its box (no place: such tasks never fit).
+  const auto at = worker.effective_place();
+  if (!at) {
+    sql += " AND (t.radius_m IS NULL OR t.place_lat_e6 IS NULL)";
+  } else {
+    sql += " AND (t.radius_m IS NULL OR t.place_lat_e6 IS NULL OR (ABS(t.place_lat_e6 - :wlat) <= t.radius_m * :klat";
+    num(to_e6(at->lat));
+    num(kLatE6PerMetre);
+    if (const long long k = lng_e6_per_metre(*at); k > 0) {
+      sql += " AND ABS(t.place_lng_e6 - :wlng) <= t.radius_m * :klng";
+      num(to_e6(at->lng));
+      num(k);
+    }
+    sql += "))";
+  }
+
+  soci::details::prepare_temp_type prep = (s.prepare << sql);
+  for (const auto& bind : binds) bind(prep);
+  soci::rowset<soci::row> rs(prep);
   std::vector<TaskRow> out;
-  for (const auto& r : rs) out.push_back(task_of(r));
+  for (const auto& r : rs) out.push_back(read_row(r, kTaskCols, task_of));
   return out;
 }
 
@@ -400,7 +486,7 @@ bool insert_offer(soci::session& s, const OfferRow& o) {
 std::optional<OfferRow> find_offer(soci::session& s, const std::string& offer_id) {
   soci::rowset<soci::row> rs =
       (s.prepare << std::string("SELECT ") + kOfferCols + " FROM m_offers o WHERE o.id = :id", soci::use(offer_id));
-  for (const auto& r : rs) return offer_of(r);
+  for (const auto& r : rs) return read_row(r, kOfferCols, offer_of);
   return std::nullopt;
 }
 
@@ -450,8 +536,12 @@ std::vector<OfferView> live_offers_of_worker(soci::session& s, const std::string
                         std::to_string(limit),
        soci::use(worker_id), soci::use(now), soci::use(after_id));
   std::vector<OfferView> out;
-  for (const auto& r : rs) out.push_back(OfferView{offer_of(r), task_of(r, kOfferColCount)});
-  static_assert(kTaskColCount == 19);
+  for (const auto& row : rs) {
+    db::RowReader r(row, db::column_count(kOfferCols) + db::column_count(kTaskCols));
+    OfferView v{offer_of(r), task_of(r)};
+    r.done();
+    out.push_back(std::move(v));
+  }
   return out;
 }
 
@@ -474,7 +564,7 @@ std::optional<AssignmentRow> find_assignment(soci::session& s, const std::string
       (s.prepare << std::string("SELECT ") + kAssignmentCols +
                         " FROM m_assignments a JOIN m_tasks t ON t.id = a.task_id WHERE a.id = :id",
        soci::use(assignment_id));
-  for (const auto& r : rs) return assignment_of(r);
+  for (const auto& r : rs) return read_row(r, kAssignmentCols, assignment_of);
   return std::nullopt;
 }
 
@@ -483,7 +573,7 @@ std::optional<AssignmentRow> find_assignment_by_offer(soci::session& s, const st
       (s.prepare << std::string("SELECT ") + kAssignmentCols +
                         " FROM m_assignments a JOIN m_tasks t ON t.id = a.task_id WHERE a.offer_id = :offer",
        soci::use(offer_id));
-  for (const auto& r : rs) return assignment_of(r);
+  for (const auto& r : rs) return read_row(r, kAssignmentCols, assignment_of);
   return std::nullopt;
 }
 
@@ -506,7 +596,7 @@ std::vector<AssignmentRow> assignments_of_worker(soci::session& s, const std::st
                         std::to_string(limit),
        soci::use(worker_id), soci::use(after_id));
   std::vector<AssignmentRow> out;
-  for (const auto& r : rs) out.push_back(assignment_of(r));
+  for (const auto& r : rs) out.push_back(read_row(r, kAssignmentCols, assignment_of));
   return out;
 }
 

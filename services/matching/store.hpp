@@ -76,9 +76,12 @@ bool mark_units_released(soci::session& s, const std::string& task_id, std::int6
                          std::int64_t now_ms);
 // Open tasks with free units, deadline ahead, no pending offer and match_after_ms reached.
 std::vector<std::string> tasks_needing_offers(soci::session& s, std::int64_t now_ms, int limit);
-// Open tasks with free units and deadline ahead the worker holds no non-withdrawn offer of.
-std::vector<TaskRow> open_tasks_not_offered_to(soci::session& s, const std::string& worker_id, std::int64_t now_ms,
-                                               int limit);
+// Every open task the worker may fit, whatever its age (no LIMIT: the caller ranks them all): opened, free
+// units, deadline ahead, no non-withdrawn offer of it to this worker (so none they hold, declined, let
+// expire or took), and what SQL can check of evaluate(): no required skill or at least one the worker has,
+// and for a task with a place and a radius a worker place inside the radius' latitude/longitude box.
+// evaluate() decides exactly.
+std::vector<TaskRow> open_tasks_for_worker(soci::session& s, const WorkerProfile& worker, std::int64_t now_ms);
 
 // ---- offers ----
 struct OfferRow {

@@ -7,7 +7,6 @@
 #include "common/events.hpp"
 #include "common/idempotency.hpp"
 #include "common/ids.hpp"
-#include "common/log.hpp"
 #include "services/tasks/lifecycle.hpp"
 #include "services/tasks/store.hpp"
 #include "services/tasks/task_json.hpp"
@@ -174,11 +173,7 @@ Response Api::cancel_task(Request& req) {
   throw http::conflict("the task changed while it was being cancelled; retry");
 }
 
-void Api::purge_idempotency_keys() {
-  const std::int64_t n = idempotency::purge(db_, clock::now_ms());
-  if (n > 0) log::info("idempotency keys purged", {{"count", n}});
-}
-void register_routes(http::Router& router, Api& api) {
+void add_routes(http::Router& router, Api& api) {
   router.post("/v1/tasks", [&api](Request& r) { return api.post_task(r); });
   router.get("/v1/tasks", [&api](Request& r) { return api.list_tasks(r); });
   router.get("/v1/tasks/{id}", [&api](Request& r) { return api.get_task(r); });

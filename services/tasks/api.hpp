@@ -16,13 +16,12 @@ class Api {
   http::Response get_task(http::Request& req);
   http::Response list_tasks(http::Request& req);
   http::Response cancel_task(http::Request& req);
-  // Periodic: drops Idempotency-Key records past their retention.
-  void purge_idempotency_keys();
 
  private:
   db::Database& db_;
 };
 
-void register_routes(http::Router& router, Api& api);
+// POST /v1/tasks, GET /v1/tasks, GET /v1/tasks/{id}, POST /v1/tasks/{id}/cancel.
+void add_routes(http::Router& router, Api& api);
 
 }  // namespace crowd::tasks

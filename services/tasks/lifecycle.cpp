@@ -67,6 +67,7 @@ const std::vector<Transition>& transition_table() {
       {S::in_progress, S::cancelling},          // cancel
       {S::in_progress, S::completed},           // the last unit settled
       {S::in_progress, S::cancelled},           // matching released every unit (all assignments rejected)
+      {S::in_progress, S::open},                // the only assignment ended unaccepted (rejected, expired)
       {S::cancelling, S::cancelled},            // units released, none assigned
       {S::cancelling, S::in_progress},          // units released, the assigned ones go on
       {S::cancelling, S::completed},            // every unit was settled before or at the release
@@ -205,6 +206,21 @@ Step on_units_released(const Progress& p, std::int64_t units_assigned_reported) 
   }
   move(st.next, Status::in_progress);
   complete_if_done(st);
+  return st;
+}
+
+Step on_assignment_ended(const Progress& p, std::int64_t units, std::int64_t posted_units, std::int64_t deadline_ms,
+                         std::int64_t now_ms) {
+  Step st{p, {}, 0, {}, false};
+  if (p.status != Status::open && p.status != Status::in_progress && p.status != Status::cancelling) {
+    st.warning = late("an assignment ending unaccepted", p);
+    return st;
+  }
+  if (units > p.units_assigned) st.warning = "an assignment ended with more units than the task has assigned";
+  st.next.units_assigned = std::max<std::int64_t>(0, p.units_assigned - units);
+  const bool nothing_assigned = st.next.units_assigned == 0 && st.next.units_completed == 0;
+  const bool takeable = now_ms < deadline_ms && p.units_total == posted_units;
+  if (p.status == Status::in_progress && nothing_assigned && takeable) move(st.next, Status::open);
   return st;
 }
 

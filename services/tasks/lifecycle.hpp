@@ -58,6 +58,16 @@ Step on_settled(const Progress& p, std::int64_t units);
 // current units_total; 0 → cancelled (task.cancelled once, flagged released_by_matching); all settled →
 // completed; else in_progress.
 Step on_units_released(const Progress& p, std::int64_t units_assigned_reported);
+// delivery delivery.rejected / assignment.expired of an assignment counted here (the caller dedupes by
+// assignment id, and calls this only for an assignment that was counted and neither settled nor ended):
+// its units leave units_assigned, as if it had never been made. The task goes back to open (visible in
+// workers' lists, matching offers the unit again) when nothing of it is assigned any more, only from
+// in_progress, while the deadline is ahead (past it nobody can take the unit: matching refuses) and while
+// the task still has its posted units (units_total below `posted_units` means a cancel was answered:
+// matching keeps the task closed and releases the unit with task.units_released "asg:{id}"). In
+// cancelling the units leave the count and matching's answer recomputes it.
+Step on_assignment_ended(const Progress& p, std::int64_t units, std::int64_t posted_units, std::int64_t deadline_ms,
+                         std::int64_t now_ms);
 
 enum class CancelKind {
   cancelled_now,      // nothing was funded or open to workers: cancelled at once (200)

@@ -41,6 +41,7 @@ TEST_CASE("transition table: exactly the allowed moves") {
       {Status::in_progress, Status::cancelling},
       {Status::in_progress, Status::completed},
       {Status::in_progress, Status::cancelled},
+      {Status::in_progress, Status::open},
       {Status::cancelling, Status::cancelled},
       {Status::cancelling, Status::in_progress},
       {Status::cancelling, Status::completed},
@@ -261,4 +262,34 @@ TEST_CASE("workers see open and in-progress tasks") {
   CHECK_FALSE(open_to_workers(Status::pending_funding));
   CHECK_FALSE(open_to_workers(Status::cancelling));
   CHECK_FALSE(open_to_workers(Status::completed));
+}
+
+TEST_CASE("an assignment that ends unaccepted: its units leave the count; open again when nothing is assigned") {
+  const std::int64_t now = 1'000, deadline = 2'000;
+  // Single task: back to open, nothing published.
+  Step st = on_assignment_ended(at(Status::in_progress, 1, 1), 1, 1, deadline, now);
+  CHECK(st.next == at(Status::open, 1, 0));
+  CHECK(st.emit.empty());
+  CHECK(st.warning.empty());
+  // Piecework with another assignment going on: stays in progress.
+  CHECK(on_assignment_ended(at(Status::in_progress, 3, 2), 1, 3, deadline, now).next == at(Status::in_progress, 3, 1));
+  // A settled unit keeps it in progress.
+  CHECK(on_assignment_ended(at(Status::in_progress, 3, 2, 1), 1, 3, deadline, now).next ==
+        at(Status::in_progress, 3, 1, 1));
+  // Past the deadline nobody can take the unit: counted free, not reopened.
+  CHECK(on_assignment_ended(at(Status::in_progress, 1, 1), 1, 1, deadline, deadline).next ==
+        at(Status::in_progress, 1, 0));
+  // A cancel was answered (units_total below the posted units): matching keeps it closed.
+  CHECK(on_assignment_ended(at(Status::in_progress, 1, 1), 1, 3, deadline, now).next == at(Status::in_progress, 1, 0));
+  // Cancelling: the count drops, matching's answer decides.
+  CHECK(on_assignment_ended(at(Status::cancelling, 1, 1), 1, 1, deadline, now).next == at(Status::cancelling, 1, 0));
+  // Never below zero; final statuses are left alone.
+  st = on_assignment_ended(at(Status::in_progress, 2, 0), 1, 2, deadline, now);
+  CHECK(st.next.units_assigned == 0);
+  CHECK_FALSE(st.warning.empty());
+  for (Status s : {Status::completed, Status::cancelled, Status::pending_funding, Status::funding_failed}) {
+    st = on_assignment_ended(at(s, 1, 1, 1), 1, 1, deadline, now);
+    CHECK(st.next == at(s, 1, 1, 1));
+    CHECK_FALSE(st.warning.empty());
+  }
 }

@@ -30,41 +30,58 @@ struct Nullable {
   }
 };
 
-Task from_row(const soci::row& r) {
-  using db::get_i64;
-  using db::get_opt_i64;
-  using db::get_opt_str;
-  using db::get_str;
+Task from_row(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kColumns));
   Task t;
-  t.id = get_str(r, 0);
-  t.enterprise_id = get_str(r, 1);
-  const auto status = status_from(get_str(r, 2));
-  if (!status) throw std::domain_error("tasks: unknown status in row " + t.id);
-  t.progress = Progress{*status, get_i64(r, 8), get_i64(r, 9), get_i64(r, 10)};
   TaskSpec& s = t.spec;
-  s.title = get_str(r, 3);
-  s.description = get_str(r, 4);
-  s.category = get_str(r, 5);
-  s.mode = get_str(r, 6);
-  s.units = get_i64(r, 7);
-  s.required_skills = nlohmann::json::parse(get_str(r, 11)).get<std::vector<std::string>>();
-  s.pay_per_unit_fen = get_i64(r, 12);
-  s.budget_fen = get_i64(r, 13);
-  s.currency = get_str(r, 14);
-  s.deadline_ms = get_i64(r, 15);
-  s.review_window_hours = get_i64(r, 16);
-  const auto lat = get_opt_i64(r, 17);
-  const auto lng = get_opt_i64(r, 18);
+  t.id = r.str();
+  t.enterprise_id = r.str();
+  const std::string status_text = r.str();
+  const auto status = status_from(status_text);
+  if (!status) throw std::domain_error("tasks: unknown status in row " + t.id);
+  t.progress.status = *status;
+  s.title = r.str();
+  s.description = r.str();
+  s.category = r.str();
+  s.mode = r.str();
+  s.units = r.i64();
+  t.progress.units_total = r.i64();
+  t.progress.units_assigned = r.i64();
+  t.progress.units_completed = r.i64();
+  s.required_skills = nlohmann::json::parse(r.str()).get<std::vector<std::string>>();
+  s.pay_per_unit_fen = r.i64();
+  s.budget_fen = r.i64();
+  s.currency = r.str();
+  s.deadline_ms = r.i64();
+  s.review_window_hours = r.i64();
+  const auto lat = r.opt_i64();
+  const auto lng = r.opt_i64();
   if (lat && lng) s.place = Place{*lat, *lng};
-  s.radius_m = get_opt_i64(r, 19);
-  s.ip_transfer_on_acceptance = get_i64(r, 20) != 0;
-  s.ip_license = get_opt_str(r, 21);
-  t.escrow_transfer_id = get_opt_str(r, 22);
-  t.funding_failure_reason = get_opt_str(r, 23);
-  t.version = get_i64(r, 24);
-  t.created_at_ms = get_i64(r, 25);
-  t.updated_at_ms = get_i64(r, 26);
+  s.radius_m = r.opt_i64();
+  s.ip_transfer_on_acceptance = r.flag();
+  s.ip_license = r.opt_str();
+  t.escrow_transfer_id = r.opt_str();
+  t.funding_failure_reason = r.opt_str();
+  t.version = r.i64();
+  t.created_at_ms = r.i64();
+  t.updated_at_ms = r.i64();
+  r.done();
   return t;
+}
+
+constexpr const char* kUnitsColumns = "units";
+
+std::optional<std::int64_t> units_of(soci::session& s, const std::string& assignment_id) {
+  soci::rowset<soci::row> rs =
+      (s.prepare << "SELECT " << kUnitsColumns << " FROM task_assignments WHERE assignment_id = :a",
+       soci::use(assignment_id));
+  for (const soci::row& row : rs) {
+    db::RowReader r(row, db::column_count(kUnitsColumns));
+    const std::int64_t units = r.i64();
+    r.done();
+    return units;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -182,10 +199,25 @@ std::optional<std::int64_t> settle_assignment(soci::session& s, const std::strin
                         soci::use(settlement_id), soci::use(now_ms), soci::use(assignment_id));
   st.execute(true);
   if (st.get_affected_rows() != 1) return std::nullopt;
-  soci::rowset<soci::row> rs =
-      (s.prepare << "SELECT units FROM task_assignments WHERE assignment_id = :a", soci::use(assignment_id));
-  for (const soci::row& r : rs) return db::get_i64(r, 0);
-  return std::nullopt;
+  return units_of(s, assignment_id);
+}
+
+AssignmentEnd end_assignment(soci::session& s, const EndedAssignment& a, std::int64_t now_ms) {
+  const std::string mark = std::string(kEndedMark) + a.why;
+  soci::statement ins =
+      (s.prepare << "INSERT INTO task_assignments (assignment_id, task_id, worker_id, units, assigned_at_ms, "
+                    "settlement_id, settled_at_ms) VALUES (:a, :t, :w, :u, :now, :mark, :ended) "
+                    "ON CONFLICT (assignment_id) DO NOTHING",
+       soci::use(a.assignment_id), soci::use(a.task_id), soci::use(a.worker_id), soci::use(a.units), soci::use(now_ms),
+       soci::use(mark), soci::use(now_ms));
+  ins.execute(true);
+  if (ins.get_affected_rows() == 1) return {AssignmentEnd::Kind::recorded_first, a.units};
+  soci::statement up = (s.prepare << "UPDATE task_assignments SET settlement_id = :mark, settled_at_ms = :now "
+                                     "WHERE assignment_id = :a AND settled_at_ms IS NULL",
+                        soci::use(mark), soci::use(now_ms), soci::use(a.assignment_id));
+  up.execute(true);
+  if (up.get_affected_rows() != 1) return {AssignmentEnd::Kind::over_already, 0};
+  return {AssignmentEnd::Kind::ended_active, units_of(s, a.assignment_id).value_or(a.units)};
 }
 
 bool worker_assigned(soci::session& s, const std::string& task_id, const std::string& worker_id) {

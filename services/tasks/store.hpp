@@ -38,6 +38,14 @@ struct ListQuery {
 // Newest first (ids are time-ordered), ids strictly below before_id.
 std::vector<Task> list(soci::session& s, const ListQuery& q);
 
+// The assignments a task counts (task_assignments). An assignment is active from its first sighting
+// (assignment.created, or a settlement.completed that overtook it) until it ends, once: settled
+// (settlement.completed: settlement_id is the settlement's id) or ended without acceptance
+// (delivery.rejected, assignment.expired, or matching's task.units_released "asg:{id}": settlement_id is
+// kEndedMark + why). Both ends set settled_at_ms, so each assignment ends once whatever the order of arrival.
+// (The schema has no column of its own for the second kind of end; see the tasks migration.)
+inline constexpr const char* kEndedMark = "ended:";
+
 // Records an assignment once: true when it is new (its units are to be counted), false when known.
 bool insert_assignment(soci::session& s, const std::string& assignment_id, const std::string& task_id,
                        const std::string& worker_id, std::int64_t units, std::int64_t now_ms);
@@ -45,6 +53,24 @@ bool insert_assignment(soci::session& s, const std::string& assignment_id, const
 // already (or is unknown).
 std::optional<std::int64_t> settle_assignment(soci::session& s, const std::string& assignment_id,
                                               const std::string& settlement_id, std::int64_t now_ms);
+struct EndedAssignment {
+  std::string assignment_id;
+  std::string task_id;
+  std::string worker_id;  // "" when unknown (a release of matching names no worker)
+  std::int64_t units = 1;
+  std::string why;  // "delivery.rejected", "assignment.expired", "task.units_released"
+};
+struct AssignmentEnd {
+  enum class Kind {
+    ended_active,    // it was counted and active: its units leave the count now
+    recorded_first,  // first heard of by its end: recorded as ended, so a late assignment.created is a no-op
+    over_already,    // settled or ended before: nothing to do
+  };
+  Kind kind;
+  std::int64_t units;  // the assignment's units (ended_active, recorded_first)
+};
+// Ends an assignment without acceptance, once.
+AssignmentEnd end_assignment(soci::session& s, const EndedAssignment& a, std::int64_t now_ms);
 bool worker_assigned(soci::session& s, const std::string& task_id, const std::string& worker_id);
 
 }  // namespace crowd::tasks::store

@@ -1,16 +1,15 @@
-// The handlers and consumers together on a real SQLite database (a temporary file) with the service's own
-// migrations: every request, event and outbox row as the running service would see them, without HTTP or
-// Redis.
+// The handlers and consumers together on a real database (crowd::testing::ServiceDb: a fresh SQLite file, or
+// PostgreSQL when CROWD_TEST_PG_URL is set) with the service's own migrations: every request, event and
+// outbox row as the running service would see them, without HTTP or Redis.
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <functional>
 
 #include "common/clock.hpp"
-#include "common/crypto.hpp"
 #include "common/db.hpp"
 #include "common/events.hpp"
 #include "common/ids.hpp"
+#include "common/testing/service_db.hpp"
 #include "services/tasks/api.hpp"
 #include "services/tasks/consumers.hpp"
 
@@ -25,17 +24,18 @@ struct Reply {
   json body;
 };
 
+// The stream each event the tasks service consumes arrives on.
+std::string producer_of(const std::string& type) {
+  if (type.rfind("escrow.", 0) == 0 || type == "settlement.completed") return "settlement";
+  if (type.rfind("delivery.", 0) == 0 || type == "assignment.expired") return "delivery";
+  return "matching";
+}
+
 class Fixture {
  public:
-  Fixture()
-      : path_(std::filesystem::temp_directory_path() / ("tasks_test_" + crypto::random_token(8) + ".db")),
-        db_("sqlite3://db=" + path_.string() + " timeout=5", 2),
-        api_(db_) {
-    db_.migrate_service(db::embedded_migrations());
+  Fixture() : db_(db::embedded_migrations(), 2), api_(*db_) {
     events::set_producer("tasks");
-  }
-  ~Fixture() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
+    tasks::add_consumers(subs_);
   }
 
   Reply call(const std::string& method, const std::string& path, const auth::Principal& who, const json& body = {},
@@ -51,7 +51,7 @@ class Fixture {
     if (!idem_key.empty()) r.headers["idempotency-key"] = idem_key;
     if (!body.is_null()) r.body = body.dump();
     http::Router router;
-    tasks::register_routes(router, api_);
+    tasks::add_routes(router, api_);
     auto m = router.match(r);
     REQUIRE(m.handler != nullptr);
     try {
@@ -64,31 +64,22 @@ class Fixture {
 
   // Delivers an event as the kit's consumer does: inbox claim and effect in one transaction.
   void deliver(const std::string& type, const json& data, std::string event_id = {}) {
-    events::Event e;
-    e.id = event_id.empty() ? ids::make("evt") : event_id;
-    e.type = type;
-    e.producer = type.rfind("escrow.", 0) == 0 || type == "settlement.completed" ? "settlement" : "matching";
-    e.key = data.value("task_id", "");
-    e.data = data;
-    events::Subscriptions subs;
-    tasks::register_consumers(subs);
-    const events::Handler* h = subs.find(type);
+    const events::Handler* h = subs_.find(type);
     REQUIRE(h != nullptr);
-    db_.tx([&](soci::session& s) {
-      if (events::inbox_claim(s, e.id, e.type)) (*h)(s, e);
-    });
+    run(type, data, std::move(event_id), [&](soci::session& s, const events::Event& e) { (*h)(s, e); });
+  }
+  // The same at a given time (the consumers' clock), for what happens past a task's deadline.
+  void deliver_at(const std::string& type, const json& data, std::int64_t now_ms) {
+    REQUIRE(subs_.find(type) != nullptr);
+    REQUIRE((type == "delivery.rejected" || type == "assignment.expired"));
+    run(type, data, {},
+        [&](soci::session& s, const events::Event& e) { tasks::on_assignment_ended_event(s, e, now_ms); });
   }
 
   // The outbox's events, oldest first, as {type, data}.
   std::vector<std::pair<std::string, json>> outbox() {
     std::vector<std::pair<std::string, json>> out;
-    db_.with([&](soci::session& s) {
-      soci::rowset<soci::row> rs = (s.prepare << "SELECT envelope FROM outbox ORDER BY id");
-      for (const soci::row& r : rs) {
-        json env = json::parse(db::get_str(r, 0));
-        out.emplace_back(env["type"].get<std::string>(), env["data"]);
-      }
-    });
+    for (events::Event& e : db_.outbox()) out.emplace_back(e.type, std::move(e.data));
     return out;
   }
   std::vector<json> published(const std::string& type) {
@@ -99,8 +90,21 @@ class Fixture {
   }
 
  private:
-  std::filesystem::path path_;
-  db::Database db_;
+  void run(const std::string& type, const json& data, std::string event_id,
+           const std::function<void(soci::session&, const events::Event&)>& apply) {
+    events::Event e;
+    e.id = event_id.empty() ? ids::make("evt") : event_id;
+    e.type = type;
+    e.producer = producer_of(type);
+    e.key = data.value("task_id", "");
+    e.data = data;
+    db_->tx([&](soci::session& s) {
+      if (events::inbox_claim(s, e.id, e.type)) apply(s, e);
+    });
+  }
+
+  testing::ServiceDb db_;
+  events::Subscriptions subs_;
   tasks::Api api_;
 };
 
@@ -155,6 +159,45 @@ json released_as(const std::string& task_id, const std::string& release_id, std:
   json d = released(task_id, released_units, assigned, total);
   d["release_id"] = release_id;
   return d;
+}
+
+const auth::Principal kWorker2{"wkr_01JDA00000000000000000000E", Role::worker, 0, 0};
+
+json assignment_by(const std::string& task_id, const std::string& id, const auth::Principal& worker) {
+  json d = assignment(task_id, id, 1);
+  d["worker_id"] = worker.party_id;
+  return d;
+}
+json settled_by(const std::string& task_id, const std::string& assignment_id, const auth::Principal& worker) {
+  json d = settled(task_id, assignment_id, 1);
+  d["worker_id"] = worker.party_id;
+  return d;
+}
+// delivery.rejected of a one-unit assignment, with the enterprise's reason.
+json rejected(const std::string& task_id, const std::string& assignment_id, const auth::Principal& worker) {
+  return {{"submission_id", "sub_" + assignment_id},
+          {"assignment_id", assignment_id},
+          {"task_id", task_id},
+          {"enterprise_id", kEnt.party_id},
+          {"worker_id", worker.party_id},
+          {"units", 1},
+          {"reason", "标注不完整"}};
+}
+// assignment.expired of a one-unit assignment.
+json expired(const std::string& task_id, const std::string& assignment_id, const auth::Principal& worker,
+             std::int64_t at_ms) {
+  return {{"assignment_id", assignment_id}, {"task_id", task_id}, {"enterprise_id", kEnt.party_id},
+          {"worker_id", worker.party_id},   {"units", 1},         {"reason", "deadline_passed"},
+          {"expired_at_ms", at_ms}};
+}
+
+// Whether the task is in a worker's list of open tasks.
+bool listed_for_workers(Fixture& f, const std::string& id) {
+  Reply r = f.call("GET", "/v1/tasks", kWorker2);
+  REQUIRE(r.status == 200);
+  for (const json& t : r.body["items"])
+    if (t["id"] == id) return true;
+  return false;
 }
 
 std::string status_of(Fixture& f, const std::string& id) {
@@ -443,4 +486,181 @@ TEST_CASE("list: own tasks for enterprises, open ones for workers, pages by curs
   CHECK(bad.status == 422);
   CHECK(bad.body["errors"].size() == 3);
   CHECK(f.call("GET", "/v1/tasks", kEnt, {}, {}, {{"limit", "101"}}).status == 422);
+}
+
+// ---- Units that come back: delivery.rejected and assignment.expired (issue 9, section 6) ----
+
+TEST_CASE("rejection: the unit goes back to the pool, and a second worker completes the task 1/1") {
+  Fixture f;
+  const std::string id = post(f, body_of("single", 1, 5000));
+  f.deliver("escrow.held", held(id, 5000));
+  f.deliver("assignment.created", assignment_by(id, "asg_1", kWorker));  // the first worker accepts
+  CHECK(status_of(f, id) == "in_progress");
+  CHECK_FALSE(listed_for_workers(f, id));
+  // (the worker submits: delivery's business) The enterprise rejects the submission with a reason.
+  f.deliver("delivery.rejected", rejected(id, "asg_1", kWorker));
+  Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "open");
+  CHECK(r.body["units_assigned"] == 0);
+  CHECK(r.body["units_total"] == 1);
+  CHECK(r.body["units_completed"] == 0);
+  CHECK(listed_for_workers(f, id));
+  CHECK(f.call("GET", "/v1/tasks/" + id, kWorker2).status == 200);
+  // The same rejection again (a new event id) and the assignment's late re-emission change nothing.
+  f.deliver("delivery.rejected", rejected(id, "asg_1", kWorker));
+  f.deliver("assignment.created", assignment_by(id, "asg_1", kWorker));
+  CHECK(f.call("GET", "/v1/tasks/" + id, kEnt).body["units_assigned"] == 0);
+  CHECK(status_of(f, id) == "open");
+
+  // Matching offers the unit again: a second worker takes it and is paid.
+  f.deliver("assignment.created", assignment_by(id, "asg_2", kWorker2));
+  r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "in_progress");
+  CHECK(r.body["units_assigned"] == 1);
+  f.deliver("settlement.completed", settled_by(id, "asg_2", kWorker2));
+  r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "completed");
+  CHECK(r.body["units_assigned"] == 1);
+  CHECK(r.body["units_completed"] == 1);
+  CHECK(r.body["units_total"] == 1);
+  CHECK(r.body["units_assigned"].get<std::int64_t>() <= r.body["units_total"].get<std::int64_t>());
+  auto completed = f.published("task.completed");
+  REQUIRE(completed.size() == 1);
+  CHECK(completed[0]["units_completed"] == 1);
+  // A rejection of the settled assignment (settlement refuses that anyway) changes nothing.
+  f.deliver("delivery.rejected", rejected(id, "asg_2", kWorker2));
+  CHECK(f.call("GET", "/v1/tasks/" + id, kEnt).body["units_assigned"] == 1);
+  CHECK(status_of(f, id) == "completed");
+}
+
+TEST_CASE("piecework rejection: the units leave the count; open again only when nothing is assigned") {
+  Fixture f;
+  const std::string id = post(f, body_of("piecework", 3, 100));
+  f.deliver("escrow.held", held(id, 300));
+  f.deliver("assignment.created", assignment_by(id, "asg_1", kWorker));
+  f.deliver("assignment.created", assignment_by(id, "asg_2", kWorker2));
+  f.deliver("delivery.rejected", rejected(id, "asg_1", kWorker));
+  Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "in_progress");  // asg_2 still works on it, as if asg_1 had never been
+  CHECK(r.body["units_assigned"] == 1);
+  f.deliver("assignment.expired", expired(id, "asg_2", kWorker2, clock::now_ms()));
+  r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "open");
+  CHECK(r.body["units_assigned"] == 0);
+}
+
+TEST_CASE("expiry past the deadline: the unit is counted free, the task is not reopened; a cancel ends it") {
+  Fixture f;
+  const std::string id = post(f, body_of("single", 1, 5000));
+  f.deliver("escrow.held", held(id, 5000));
+  f.deliver("assignment.created", assignment_by(id, "asg_1", kWorker));
+  const auto deadline_at =
+      clock::parse_rfc3339(f.call("GET", "/v1/tasks/" + id, kEnt).body["deadline"].get<std::string>());
+  REQUIRE(deadline_at);
+  const std::int64_t deadline = *deadline_at;
+  REQUIRE(deadline > clock::now_ms());
+  // Delivery expires an assignment only after its deadline (the task's) plus a grace.
+  const std::int64_t later = deadline + 3'600'000;
+  f.deliver_at("assignment.expired", expired(id, "asg_1", kWorker, later), later);
+  f.deliver_at("assignment.expired", expired(id, "asg_1", kWorker, later), later);  // re-emitted
+  Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["units_assigned"] == 0);
+  CHECK(r.body["units_total"] == 1);
+  // Nobody can take the unit past the deadline (matching refuses), so workers are not shown it.
+  CHECK(r.body["status"] == "in_progress");
+  CHECK_FALSE(listed_for_workers(f, id));
+  // The enterprise cancels; matching releases the unit never to be worked: cancelled, once.
+  CHECK(f.call("POST", "/v1/tasks/" + id + "/cancel", kEnt).status == 202);
+  f.deliver("task.units_released", released_as(id, "cancel", 1, 0, 1));
+  CHECK(status_of(f, id) == "cancelled");
+  REQUIRE(f.published("task.cancelled").size() == 1);
+}
+
+TEST_CASE("expiry before the deadline (as a rejection): open again, a second worker completes it 1/1") {
+  Fixture f;
+  const std::string id = post(f, body_of("single", 1, 5000));
+  f.deliver("escrow.held", held(id, 5000));
+  f.deliver("assignment.created", assignment_by(id, "asg_1", kWorker));
+  f.deliver("assignment.expired", expired(id, "asg_1", kWorker, clock::now_ms()));
+  Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "open");
+  CHECK(r.body["units_assigned"] == 0);
+  // A rejection of the same assignment as well (both streams said it ended): counted once.
+  f.deliver("delivery.rejected", rejected(id, "asg_1", kWorker));
+  CHECK(f.call("GET", "/v1/tasks/" + id, kEnt).body["units_assigned"] == 0);
+  f.deliver("assignment.created", assignment_by(id, "asg_2", kWorker2));
+  f.deliver("settlement.completed", settled_by(id, "asg_2", kWorker2));
+  r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "completed");
+  CHECK(r.body["units_assigned"] == 1);
+  CHECK(r.body["units_total"] == 1);
+}
+
+TEST_CASE("order across streams: a rejection before its assignment.created is counted once, never below 0") {
+  Fixture f;
+  const std::string id = post(f, body_of("single", 1, 5000));
+  f.deliver("escrow.held", held(id, 5000));
+  // Delivery's stream overtook matching's.
+  f.deliver("delivery.rejected", rejected(id, "asg_1", kWorker));
+  Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "open");
+  CHECK(r.body["units_assigned"] == 0);
+  f.deliver("assignment.created", assignment_by(id, "asg_1", kWorker));  // late: known as ended
+  r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "open");
+  CHECK(r.body["units_assigned"] == 0);
+  // The second worker's settlement overtakes its assignment.created.
+  f.deliver("settlement.completed", settled_by(id, "asg_2", kWorker2));
+  f.deliver("assignment.created", assignment_by(id, "asg_2", kWorker2));
+  r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "completed");
+  CHECK(r.body["units_assigned"] == 1);
+  CHECK(r.body["units_completed"] == 1);
+  CHECK(r.body["units_total"] == 1);
+}
+
+TEST_CASE("order across streams: after a cancel, the rejection and matching's release \"asg:\" count once") {
+  for (const bool release_first : {true, false}) {
+    CAPTURE(release_first);
+    Fixture f;
+    const std::string id = post(f, body_of("piecework", 3, 100));
+    f.deliver("escrow.held", held(id, 300));
+    f.deliver("assignment.created", assignment_by(id, "asg_1", kWorker));
+    CHECK(f.call("POST", "/v1/tasks/" + id + "/cancel", kEnt).status == 202);
+    f.deliver("task.units_released", released_as(id, "cancel", 2, 1, 3));
+    CHECK(status_of(f, id) == "in_progress");
+    if (release_first) {
+      f.deliver("task.units_released", released_as(id, "asg:asg_1", 1, 0, 3));
+      f.deliver("delivery.rejected", rejected(id, "asg_1", kWorker));
+    } else {
+      f.deliver("delivery.rejected", rejected(id, "asg_1", kWorker));
+      // The task is closed (its cancel was answered): the unit is not offered again, so not reopened.
+      Reply mid = f.call("GET", "/v1/tasks/" + id, kEnt);
+      CHECK(mid.body["status"] == "in_progress");
+      CHECK(mid.body["units_assigned"] == 0);
+      CHECK_FALSE(listed_for_workers(f, id));
+      f.deliver("task.units_released", released_as(id, "asg:asg_1", 1, 0, 3));
+    }
+    Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+    CHECK(r.body["status"] == "cancelled");
+    CHECK(r.body["units_assigned"] == 0);
+    CHECK(r.body["units_total"] == 0);
+    REQUIRE(f.published("task.cancelled").size() == 1);
+    CHECK(f.published("task.cancelled")[0]["released_by_matching"] == true);
+  }
+}
+
+TEST_CASE("a rejection while cancelling: the count drops, the task waits for matching's answer") {
+  Fixture f;
+  const std::string id = post(f, body_of("single", 1, 5000));
+  f.deliver("escrow.held", held(id, 5000));
+  f.deliver("assignment.created", assignment_by(id, "asg_1", kWorker));
+  CHECK(f.call("POST", "/v1/tasks/" + id + "/cancel", kEnt).status == 202);
+  f.deliver("delivery.rejected", rejected(id, "asg_1", kWorker));
+  Reply r = f.call("GET", "/v1/tasks/" + id, kEnt);
+  CHECK(r.body["status"] == "cancelling");
+  CHECK(r.body["units_assigned"] == 0);
+  // Matching rejected before it saw the cancel: its answer releases the unit with the rest.
+  f.deliver("task.units_released", released_as(id, "cancel", 1, 0, 1));
+  CHECK(status_of(f, id) == "cancelled");
 }
