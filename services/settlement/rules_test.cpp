@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "common/domain/fees.hpp"
+#include "services/settlement/fees.hpp"
 
 using namespace crowd::settlement;
 
@@ -15,7 +15,7 @@ EscrowState held_escrow() {
   e.task_id = "tsk_1";
   e.enterprise_id = "ent_1";
   e.category = "rd_design";
-  e.status = "held";
+  e.status = EscrowStatus::held;
   e.pay_per_unit_fen = 10'000;
   e.units_total = 5;
   e.held_fen = 50'000;
@@ -64,7 +64,7 @@ TEST_CASE("release: only held escrows, only open units, only money that is there
   e.settled_fen = 20'000;
   CHECK_FALSE(release_problem(e, 3));
   CHECK(release_problem(e, 4));
-  e.status = "rejected";
+  e.status = EscrowStatus::rejected;
   CHECK(release_problem(e, 1));
 }
 
@@ -97,7 +97,7 @@ TEST_CASE("settlement: amount must be units × pay of the escrow and still be he
   CHECK(settlement_problem(drained, acceptance(2, 20'000)));
   CHECK_FALSE(settlement_problem(drained, acceptance(1, 10'000)));
   EscrowState closed = e;
-  closed.status = "closed";
+  closed.status = EscrowStatus::closed;
   CHECK(settlement_problem(closed, acceptance(1, 10'000)));
 }
 
