@@ -117,9 +117,14 @@ Split split_amount(std::int64_t amount_fen, std::int64_t fee_fen, std::int64_t i
 
 Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
                       int tax_year, int tax_month) {
+  return compute_payout(category, amount_fen, tax_before, tax_year, tax_month, domain::fee_max_share_bp());
+}
+
+Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
+                      int tax_year, int tax_month, int fee_max_share_bp) {
   if (amount_fen <= 0) throw std::invalid_argument("settled amount must be > 0");
   Payout p;
-  p.fee = domain::quote_fee(category, amount_fen);
+  p.fee = domain::quote_fee(category, amount_fen, fee_max_share_bp);
   const std::int64_t fee = p.fee.fee_fen;
   p.tax_year = tax_year;
   p.tax_month = tax_month;

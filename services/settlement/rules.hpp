@@ -84,6 +84,9 @@ struct Payout {
 // (withhold_cumulative's rules); std::logic_error when the split breaks its pair assertions.
 Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
                       int tax_year, int tax_month);
+// The same with the fee capped at fee_max_share_bp of the amount instead of the configured share (fees.hpp).
+Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
+                      int tax_year, int tax_month, int fee_max_share_bp);
 
 // The IIT year state the cumulative method reads (a default state, "nothing yet", for no row), and the row of
 // a state.

@@ -226,14 +226,28 @@ TEST_CASE("payout: minimum fee, a fee that takes everything, bad inputs") {
   CHECK(small.split.iit_fen == 0);
   CHECK(small.split.net_fen == 900);
   CHECK(small.withholds);
-  // The floor is never above the amount: 0.50 yuan is all fee, nothing enters the tax cumulation.
-  const Payout all_fee = compute_payout("rd_design", 50, none, 2026, 1);
+  // With the fee allowed the whole amount (a share of 10000 bp, the rule before issue 9 §6), the floor is never
+  // above the amount: 0.50 yuan is all fee, nothing enters the tax cumulation.
+  const Payout all_fee = compute_payout("rd_design", 50, none, 2026, 1, 10'000);
   CHECK(all_fee.split.fee_fen == 50);
   CHECK(all_fee.split.net_fen == 0);
   CHECK_FALSE(all_fee.withholds);
   CHECK(all_fee.computation_json().is_null());
   CHECK(all_fee.computation_text() == "null");
   CHECK(all_fee.tax_after.cum_income_fen == 0);
+  // With the configured cap (20 % by default) the floor never eats a small price: 0.50 → fee 0.10, net 0.40;
+  // 0.10 → fee 0.02, net 0.08 (micro-piecework pays its worker).
+  const Payout capped = compute_payout("rd_design", 50, none, 2026, 1);
+  CHECK(capped.split.fee_fen == 10);
+  CHECK(capped.split.net_fen == 40);
+  CHECK(capped.fee.cap_applied);
+  CHECK(capped.withholds);
+  const Payout micro = compute_payout("knowledge", 10, none, 2026, 1);
+  CHECK(micro.split.fee_fen == 2);
+  CHECK(micro.split.net_fen == 8);
+  const Payout large = compute_payout("rd_design", 1'000'000, none, 2026, 1);
+  CHECK(large.split.fee_fen == 50'000);
+  CHECK_FALSE(large.fee.cap_applied);
 
   CHECK_THROWS_AS(compute_payout("unknown", 1'000, none, 2026, 1), std::invalid_argument);
   CHECK_THROWS_AS(compute_payout("rd_design", 0, none, 2026, 1), std::invalid_argument);
