@@ -37,7 +37,8 @@ inline constexpr const char* kFeeExplanation =
     "The enterprise pays the posted price and nothing more: it is escrowed when the task is funded. The platform "
     "fee is deducted from that price when a unit is settled (each unit of a task settles, and is charged, on its "
     "own), so the worker bears it: the worker's gross pay is price - fee, and IIT is withheld from the gross. "
-    "fee = amount x rate_bp / 10000 rounded half up, at least min_fen, never more than the amount.";
+    "fee = amount x rate_bp / 10000 rounded half up, at least min_fen, never more than max_share_bp / 10000 of "
+    "the amount (rounded down; cap.applied says when the cap lowered the fee).";
 
 // instant_deposits: POST /v1/deposits credits at once (no provider configured: development and unit tests);
 // otherwise add_payout_routes() binds it to the provider.

@@ -7,9 +7,10 @@
 #include <stdexcept>
 
 #include "common/clock.hpp"
-#include "common/domain/fees.hpp"
 #include "common/money.hpp"
 #include "services/settlement/api.hpp"
+#include "services/settlement/fees.hpp"
+#include "services/settlement/pay.hpp"
 
 namespace crowd::settlement {
 
@@ -37,6 +38,20 @@ http::Problem offer_not_known(const std::string& offer_id) {
   return p;
 }
 
+json fee_cap_json(const domain::FeeQuote& q) {
+  return {{"max_share_bp", q.max_share_bp}, {"cap", money(q.cap_fen)}, {"applied", q.cap_applied}};
+}
+
+// The rule behind a fee: rate and minimum of the category, the cap on the fee's share, which of them applied.
+json fee_rule_json(const std::string& category, const domain::FeeQuote& q) {
+  const domain::FeeRule* rule = domain::fee_rule_of(category);
+  return {{"rate_bp", rule != nullptr ? rule->rate_bp : 0},
+          {"min_fen", rule != nullptr ? rule->min_fen : 0},
+          {"by_rate", money(q.by_rate_fen)},
+          {"minimum_applied", q.minimum_applied},
+          {"cap", fee_cap_json(q)}};
+}
+
 json preview_json(const OfferRecord& o, const std::string& category, const Payout& pay) {
   return {{"offer_id", o.offer_id},
           {"task_id", o.task_id},
@@ -51,6 +66,7 @@ json preview_json(const OfferRecord& o, const std::string& category, const Payou
           {"tax_year", pay.tax_year},
           {"tax_month", pay.tax_month},
           {"tax_computation", pay.computation_json()},
+          {"fee_rule", fee_rule_json(category, pay.fee)},
           {"basis", kPreviewBasis}};
 }
 
@@ -63,7 +79,8 @@ json preview_json(const OfferRecord& o, const std::string& category, const Payou
 // copied). 404 offer-not-known for an offer of another worker or one whose offer.created has not arrived
 // yet (try again shortly); 409 preview-unavailable when the computation refuses (e.g. the worker's tax state
 // is ahead of the clock). → 200 {offer_id, task_id, category, units, expires_at, amount, fee, worker_gross,
-// iit, net, tax_year, tax_month, tax_computation, basis}.
+// iit, net, tax_year, tax_month, tax_computation, fee_rule: {rate_bp, min_fen, by_rate, minimum_applied,
+// cap: {max_share_bp, cap, applied}}, basis}.
 http::Response get_net_pay_preview(db::Database& db, http::Request& req) {
   const auto& who = http::require_role(req, {Role::worker});
   const std::string offer_id = req.param("id");
@@ -103,9 +120,7 @@ std::optional<std::int64_t> int_param(const http::Request& req, const std::strin
 }
 
 const domain::FeeRule* rule_of(const std::string& category) {
-  const auto& rules = domain::fee_rules();
-  const auto it = std::find_if(rules.begin(), rules.end(), [&](const auto& r) { return r.category == category; });
-  return it == rules.end() ? nullptr : &*it;
+  return domain::fee_rule_of(category);
 }
 
 std::string categories() {
@@ -124,8 +139,9 @@ json rule_json(const domain::FeeRule& r) {
 // The platform fee of one settled amount (a task's pay per unit: each unit settles, and is charged, on its
 // own) by domain::platform_fee, and for `units` such settlements (default 1). 422 naming each bad field
 // (category not in the fee table, amount_fen not 1..10^11, units not 1..100000). → 200 {category, amount,
-// fee, worker_gross, rule: {rate_bp, min_fen}, units, total: {amount, fee, worker_gross}, fee_borne_by,
-// explanation}.
+// fee, worker_gross, rule: {rate_bp, min_fen}, minimum_applied, cap: {max_share_bp, cap, applied} (the fee
+// never exceeds max_share_bp of the amount: CROWD_FEE_MAX_SHARE_BP), units, total: {amount, fee, worker_gross},
+// fee_borne_by, explanation}.
 http::Response get_fee_quote(http::Request& req) {
   http::require_role(req, {Role::enterprise, Role::operator_});
   std::vector<http::FieldError> errors;
@@ -138,12 +154,15 @@ http::Response get_fee_quote(http::Request& req) {
   const auto units = int_param(req, "units", 1, kQuoteMaxUnits, false, errors).value_or(1);
   if (!errors.empty()) throw http::invalid(std::move(errors));
 
-  const std::int64_t fee = domain::platform_fee(category, *amount);
+  const domain::FeeQuote quote = domain::quote_fee(category, *amount);
+  const std::int64_t fee = quote.fee_fen;
   const json out{{"category", category},
                  {"amount", money(*amount)},
                  {"fee", money(fee)},
                  {"worker_gross", money(*amount - fee)},
                  {"rule", rule_json(*rule)},
+                 {"minimum_applied", quote.minimum_applied},
+                 {"cap", fee_cap_json(quote)},
                  {"units", units},
                  {"total",
                   {{"amount", money(*amount * units)},
@@ -155,7 +174,8 @@ http::Response get_fee_quote(http::Request& req) {
 }
 
 // GET /v1/fees/rules — any authenticated role. The fee table as platform_fee applies it.
-// → 200 {items: [{category, rate_bp, min_fen}], currency, fee_borne_by, explanation}.
+// → 200 {items: [{category, rate_bp, min_fen}], max_share_bp (the cap on every fee's share of its amount),
+// currency, fee_borne_by, explanation}.
 http::Response get_fee_rules(http::Request& req) {
   http::require_role(req, {Role::enterprise, Role::worker, Role::operator_, Role::integration});
   json items = json::array();
@@ -165,6 +185,7 @@ http::Response get_fee_rules(http::Request& req) {
     items.push_back(std::move(item));
   }
   return http::Response::json_of(200, {{"items", items},
+                                       {"max_share_bp", domain::fee_max_share_bp()},
                                        {"currency", crowd::money::kCurrency},
                                        {"fee_borne_by", "worker"},
                                        {"explanation", kFeeExplanation}});

@@ -4,28 +4,120 @@
 
 #include <stdexcept>
 
+#include "common/events/fields.hpp"
 #include "common/log.hpp"
-#include "services/settlement/consumers.hpp"
 #include "services/settlement/ledger.hpp"
 
 namespace crowd::settlement::detail {
 
-// Reads a required member of an event's data; a missing or mistyped one is the producer's contract
-// breach (std::invalid_argument: retried, then dead-lettered).
-std::string str_of(const events::Event& e, const char* name) {
-  const auto it = e.data.find(name);
-  if (it == e.data.end() || !it->is_string()) {
-    throw std::invalid_argument(e.type + " " + e.id + ": data." + name + " must be a string");
-  }
-  return it->get<std::string>();
+// ---- The events as settlement reads them ----
+
+HoldRequest read_hold(const events::Event& e) {
+  events::Fields f(e);
+  HoldRequest h;
+  h.task_id = f.id("task_id");
+  h.enterprise_id = f.id("enterprise_id");
+  h.category = f.str("category");
+  h.title = f.str("title");
+  h.currency = f.str("currency");
+  h.units = f.i64("units", 0, kMaxEventUnits);
+  h.pay_per_unit_fen = f.i64("pay_per_unit_fen", 0, kMaxEventFen);
+  h.budget_fen = f.i64("budget_fen", 0, kMaxEventFen);
+  f.done();
+  return h;
 }
 
-std::int64_t int_of(const events::Event& e, const char* name) {
-  const auto it = e.data.find(name);
-  if (it == e.data.end() || !it->is_number_integer()) {
-    throw std::invalid_argument(e.type + " " + e.id + ": data." + name + " must be an integer");
+Acceptance read_acceptance(const events::Event& e) {
+  events::Fields f(e);
+  Acceptance a;
+  a.submission_id = f.id("submission_id");
+  a.assignment_id = f.id("assignment_id");
+  a.task_id = f.id("task_id");
+  a.enterprise_id = f.id("enterprise_id");
+  a.worker_id = f.id("worker_id");
+  a.category = f.str("category");
+  a.title = f.str("title");
+  a.currency = f.str("currency");
+  a.units = f.i64("units", 0, kMaxEventUnits);
+  a.amount_fen = f.i64("amount_fen", 0, kMaxEventFen);
+  a.accepted_at_ms = f.i64("accepted_at_ms", 0, kMaxEventMs);
+  f.done();
+  return a;
+}
+
+Ruling read_ruling(const events::Event& e) {
+  events::Fields f(e);
+  Ruling d;
+  d.dispute_id = f.id("dispute_id");
+  d.assignment_id = f.id("assignment_id");
+  d.task_id = f.id("task_id");
+  d.enterprise_id = f.id("enterprise_id");
+  d.worker_id = f.id("worker_id");
+  d.operator_id = f.id("operator_id");
+  d.units = f.i64("units", 0, kMaxEventUnits);
+  d.amount_fen = f.i64("amount_fen", 0, kMaxEventFen);
+  d.worker_share_fen = f.i64("worker_share_fen", 0, kMaxEventFen);
+  d.resolved_at_ms = f.i64("resolved_at_ms", 0, kMaxEventMs);
+  f.done();
+  return d;
+}
+
+OfferRecord read_offer(const events::Event& e) {
+  events::Fields f(e);
+  OfferRecord o;
+  o.offer_id = f.id("offer_id");
+  o.task_id = f.id("task_id");
+  o.enterprise_id = f.id("enterprise_id");
+  o.worker_id = f.id("worker_id");
+  o.units = f.i64("units", 0, kMaxEventUnits);
+  o.pay_per_unit_fen = f.i64("pay_per_unit_fen", 0, kMaxEventFen);
+  o.amount_fen = f.i64("amount_fen", 0, kMaxEventFen);
+  o.currency = f.str("currency");
+  o.category = f.str("category");
+  o.expires_at_ms = f.i64("expires_at_ms", 0, kMaxEventMs);
+  f.done();
+  return o;
+}
+
+InvoiceSeen read_invoice(const events::Event& e) {
+  events::Fields f(e);
+  InvoiceSeen i;
+  i.invoice_id = f.id("invoice_id");
+  i.number = f.str("number");
+  i.enterprise_id = f.id("enterprise_id");
+  i.settlement_id = f.id("settlement_id");
+  i.total_fen = f.i64("total_fen", 0, kMaxEventFen);
+  i.issued_at_ms = e.occurred_at_ms;
+  f.done();
+  return i;
+}
+
+ReleaseEvent read_release(const events::Event& e) {
+  events::Fields f(e);
+  ReleaseEvent r;
+  r.task_id = f.id("task_id");
+  r.released_by_matching = f.opt_bool("released_by_matching").value_or(false);
+  if (!r.released_by_matching) {
+    r.enterprise_id = f.id("enterprise_id");
+    r.units = f.i64("units_released", 0, kMaxEventUnits);
   }
-  return it->get<std::int64_t>();
+  r.release_id = f.opt_str("release_id", 200).value_or(kCancelReleaseId);
+  f.done();
+  return r;
+}
+
+AssignmentEvent read_assignment(const events::Event& e, bool with_currency) {
+  events::Fields f(e);
+  AssignmentEvent a;
+  a.figures.assignment_id = f.id("assignment_id");
+  a.figures.task_id = f.id("task_id");
+  a.figures.enterprise_id = f.id("enterprise_id");
+  a.figures.worker_id = f.id("worker_id");
+  a.figures.units = f.i64("units", 0, kMaxEventUnits);
+  a.figures.amount_fen = f.opt_i64("amount_fen", 0, kMaxEventFen);
+  if (with_currency) a.currency = f.str("currency");
+  f.done();
+  return a;
 }
 
 // A refusal to apply an event whose data contradicts what settlement holds: logged loudly, then thrown so
@@ -45,43 +137,11 @@ std::int64_t int_of(const events::Event& e, const char* name) {
 
 // ---- Two-phase escrow (rules.hpp, 003_escrow_reservations.sql) ----
 
-// What an assignment holds, from any event that names it. amount_fen is taken from the event when it carries
-// it (assignment.created, delivery.accepted, dispute.resolved), else units × the escrow's pay (rejections,
-// expiries and releases do not carry it). worker_id is "" for a release (matching's event does not name one).
-ReserveRequest reserve_request_of(const events::Event& e, const std::string& assignment_id, std::int64_t units,
-                                  const std::string& worker_id, const std::optional<EscrowState>& escrow) {
-  ReserveRequest r;
-  r.assignment_id = assignment_id;
-  r.task_id = str_of(e, "task_id");
-  r.enterprise_id = str_of(e, "enterprise_id");
-  r.worker_id = worker_id;
-  r.units = units;
-  if (e.data.contains("amount_fen")) {
-    r.amount_fen = int_of(e, "amount_fen");
-  } else if (escrow) {
-    r.amount_fen = checked_mul(units, escrow->pay_per_unit_fen).value_or(-1);
-  }
-  return r;
-}
-
 // A reservation's figures against the event's: a contradiction is refused. A release names no worker, and a
 // tombstone written from one stores none: the worker is compared only when both sides know it.
 void check_same_assignment(const events::Event& e, const Reservation& known, ReserveRequest r) {
   if (r.worker_id.empty() || known.worker_id.empty()) r.worker_id = known.worker_id;
   if (auto problem = reservation_mismatch(known, r)) refuse(e, *problem);
-}
-
-// The row of an assignment's reservation, from the figures of the event that names it.
-Reservation reservation_of(const ReserveRequest& r, const std::string& status) {
-  Reservation x;
-  x.assignment_id = r.assignment_id;
-  x.task_id = r.task_id;
-  x.enterprise_id = r.enterprise_id;
-  x.worker_id = r.worker_id;
-  x.units = r.units;
-  x.amount_fen = r.amount_fen;
-  x.status = status;
-  return x;
 }
 
 // Reserves the assignment's share now: "rsv:{asg}" from the task escrow to asg:{asg}:reserved, and the row.
@@ -97,7 +157,7 @@ Reservation reserve(soci::session& s, const events::Event& e, const EscrowState&
     // instances) gets here. Retried, the row is then found.
     throw std::runtime_error("transfer " + transfer_id + " was written concurrently; the event will be retried");
   }
-  Reservation x = reservation_of(r, kReserved);
+  Reservation x = reservation_of(r, ReservationStatus::reserved);
   insert_reservation(s, x);
   return x;
 }
@@ -112,13 +172,13 @@ void void_reservation(soci::session& s, const events::Event& e, const EscrowStat
                       const std::string& why) {
   if (auto known = load_reservation(s, r.assignment_id)) {
     check_same_assignment(e, *known, r);
-    if (known->status == kVoided) return;
-    if (known->status != kReserved) {
+    if (known->status == ReservationStatus::voided) return;
+    if (known->status != ReservationStatus::reserved) {
       refuse(e, "assignment " + r.assignment_id + " was settled (" + known->ended_by + "); it cannot be voided");
     }
     transfer(s, void_transfer_id(r.assignment_id), assignment_reserved(r.assignment_id), task_escrow(r.task_id),
              known->amount_fen, "escrow_void", r.task_id);
-    known->status = kVoided;
+    known->status = ReservationStatus::voided;
     known->ended_by = why;
     end_reservation(s, *known);
     return;
@@ -127,11 +187,11 @@ void void_reservation(soci::session& s, const events::Event& e, const EscrowStat
     refuse(e, "assignment " + r.assignment_id + " was settled; it cannot be voided");
   }
   if (auto problem = assignment_figures_problem(escrow, r)) refuse(e, *problem);
-  Reservation x = reservation_of(r, kVoided);
+  Reservation x = reservation_of(r, ReservationStatus::voided);
   x.ended_by = why;
   const std::string escrow_account = task_escrow(r.task_id);
-  x.moved_money =
-      escrow.status == "held" && r.units <= escrow.units_open() && r.amount_fen <= balance_of(s, escrow_account);
+  x.moved_money = escrow.status == EscrowStatus::held && r.units <= escrow.units_open() &&
+                  r.amount_fen <= balance_of(s, escrow_account);
   if (x.moved_money) {
     const std::string reserved = assignment_reserved(r.assignment_id);
     transfer(s, reserve_transfer_id(r.assignment_id), escrow_account, reserved, r.amount_fen, "escrow_reserve",

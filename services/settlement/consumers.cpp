@@ -15,23 +15,6 @@ namespace crowd::settlement {
 
 using namespace detail;
 
-namespace {
-
-HoldRequest hold_request_of(const events::Event& e) {
-  HoldRequest h;
-  h.task_id = str_of(e, "task_id");
-  h.enterprise_id = str_of(e, "enterprise_id");
-  h.category = str_of(e, "category");
-  h.title = str_of(e, "title");
-  h.currency = str_of(e, "currency");
-  h.units = int_of(e, "units");
-  h.pay_per_unit_fen = int_of(e, "pay_per_unit_fen");
-  h.budget_fen = int_of(e, "budget_fen");
-  return h;
-}
-
-}  // namespace
-
 // task.created (tasks) → escrow hold.
 // Holds budget_fen from ent:{enterprise}:available in task:{task}:escrow with transfer "hold:{task}" and
 // publishes escrow.held. When the available balance is short, records a rejected escrow and publishes
@@ -39,9 +22,9 @@ HoldRequest hold_request_of(const events::Event& e) {
 // for the same task (a funding retry by tasks) tries again. Idempotent: a task already held is a no-op.
 // Malformed data (budget != units × pay, ...) throws: retried, then dead-lettered.
 void on_task_created(soci::session& s, const events::Event& e) {
-  const HoldRequest h = hold_request_of(e);
+  const HoldRequest h = read_hold(e);
   if (auto problem = hold_request_problem(h)) refuse(e, *problem);
-  if (const auto existing = load_escrow(s, h.task_id); existing && existing->status != "rejected") {
+  if (const auto existing = load_escrow(s, h.task_id); existing && existing->status != EscrowStatus::rejected) {
     log::info("escrow already held; task.created ignored", {{"task_id", h.task_id}, {"event_id", e.id}});
     return;
   }
@@ -49,7 +32,7 @@ void on_task_created(soci::session& s, const events::Event& e) {
   // Decision read; the conditional debit inside transfer() is the guard (a concurrent spend makes it throw
   // and the event is retried).
   if (balance_of(s, available) < h.budget_fen) {
-    save_hold_outcome(s, h, "rejected", 0, "");
+    save_hold_outcome(s, h, EscrowStatus::rejected, 0, "");
     events::publish(s, "escrow.rejected", h.task_id,
                     {{"task_id", h.task_id},
                      {"enterprise_id", h.enterprise_id},
@@ -63,7 +46,7 @@ void on_task_created(soci::session& s, const events::Event& e) {
       Applied::duplicate) {
     refuse(e, "transfer " + transfer_id + " exists but the escrow is not held");
   }
-  save_hold_outcome(s, h, "held", h.budget_fen, transfer_id);
+  save_hold_outcome(s, h, EscrowStatus::held, h.budget_fen, transfer_id);
   events::publish(s, "escrow.held", h.task_id,
                   {{"task_id", h.task_id},
                    {"enterprise_id", h.enterprise_id},
@@ -89,33 +72,24 @@ void on_units_released(soci::session& s, const events::Event& e);
 // re-publication after the hold will come. A task.cancelled with released_by_matching: true comes from a
 // task that opened: matching's task.units_released events return its escrow, so it is only logged here.
 void on_task_cancelled(soci::session& s, const events::Event& e) {
-  const std::string task_id = str_of(e, "task_id");
-  if (e.data.value("released_by_matching", false)) {
-    log::info("task cancelled after matching released its units; nothing to release here", {{"task_id", task_id}});
+  const ReleaseEvent r = read_release(e);
+  if (r.released_by_matching) {
+    log::info("task cancelled after matching released its units; nothing to release here", {{"task_id", r.task_id}});
     return;
   }
-  if (!load_escrow(s, task_id)) {
-    log::info("task cancelled before any hold; nothing to release", {{"task_id", task_id}});
+  if (!load_escrow(s, r.task_id)) {
+    log::info("task cancelled before any hold; nothing to release", {{"task_id", r.task_id}});
     return;
   }
   on_units_released(s, e);
 }
 
-namespace {
-
-std::string release_id_of(const events::Event& e) {
-  const auto it = e.data.find("release_id");
-  if (it == e.data.end() || it->is_null()) return kCancelReleaseId;
-  return str_of(e, "release_id");
-}
-
-}  // namespace
-
 void on_units_released(soci::session& s, const events::Event& e) {
-  const std::string task_id = str_of(e, "task_id");
-  const std::string enterprise_id = str_of(e, "enterprise_id");
-  const std::int64_t units = int_of(e, "units_released");
-  const std::string release_id = release_id_of(e);
+  const ReleaseEvent ev = read_release(e);
+  const std::string& task_id = ev.task_id;
+  const std::string& enterprise_id = ev.enterprise_id;
+  const std::int64_t units = ev.units;
+  const std::string& release_id = ev.release_id;
   if (auto problem = release_id_problem(release_id)) refuse(e, *problem);
   const auto escrow = load_escrow(s, task_id);
   if (!escrow) refuse(e, "no escrow for task " + task_id);
@@ -124,11 +98,11 @@ void on_units_released(soci::session& s, const events::Event& e) {
   // (a funding retry's hold has not arrived yet), and acknowledging it would strand that money once the
   // hold comes. Refused: retried until the hold lands. tasks' task.cancelled for a never-funded task is a
   // no-op, as before.
-  if (escrow->status == "rejected" && e.type == "task.units_released" && units > 0) {
+  if (escrow->status == EscrowStatus::rejected && e.type == "task.units_released" && units > 0) {
     wait_for(e, "release for task " + task_id + " whose escrow is not held (yet)");
   }
-  if (escrow->status == "rejected" || units == 0) {
-    log::info("nothing to release", {{"task_id", task_id}, {"status", escrow->status}, {"units", units}});
+  if (escrow->status == EscrowStatus::rejected || units == 0) {
+    log::info("nothing to release", {{"task_id", task_id}, {"status", to_string(escrow->status)}, {"units", units}});
     return;
   }
   const std::string transfer_id = release_transfer_id(task_id, release_id);
@@ -145,7 +119,8 @@ void on_units_released(soci::session& s, const events::Event& e) {
   // Two-phase escrow: an assignment's units come back through its reservation, voided first (the void
   // writes reserve + void, or a tombstone, when assignment.created has not arrived yet).
   if (const auto asg = released_assignment(release_id)) {
-    void_reservation(s, e, *escrow, reserve_request_of(e, *asg, units, "", escrow), "released");
+    void_reservation(s, e, *escrow, reserve_request_of({*asg, task_id, enterprise_id, "", units, std::nullopt}, escrow),
+                     "released");
   }
   // Only unreserved money goes back: the task escrow account holds exactly that. A "cancel" larger than it
   // means some assignment still holds a reservation matching no longer counts (its void is on another
@@ -175,17 +150,7 @@ void on_units_released(soci::session& s, const events::Event& e) {
 // with other figures is logged, the first kept: an offer's terms never change). Malformed data (amount !=
 // units × pay, ...) is refused: retried, then dead-lettered.
 void on_offer_created(soci::session& s, const events::Event& e) {
-  OfferRecord o;
-  o.offer_id = str_of(e, "offer_id");
-  o.task_id = str_of(e, "task_id");
-  o.enterprise_id = str_of(e, "enterprise_id");
-  o.worker_id = str_of(e, "worker_id");
-  o.units = int_of(e, "units");
-  o.pay_per_unit_fen = int_of(e, "pay_per_unit_fen");
-  o.amount_fen = int_of(e, "amount_fen");
-  o.currency = str_of(e, "currency");
-  o.category = str_of(e, "category");
-  o.expires_at_ms = int_of(e, "expires_at_ms");
+  OfferRecord o = read_offer(e);
   o.received_at_ms = clock::now_ms();
   const OfferTerms terms{o.offer_id, o.task_id, o.enterprise_id,    o.worker_id,
                          o.currency, o.units,   o.pay_per_unit_fen, o.amount_fen};
@@ -207,14 +172,15 @@ void on_offer_created(soci::session& s, const events::Event& e) {
 // on the delivery stream: the retry finds it applied; if it is dead-lettered anyway, the acceptance, ruling
 // or void of this assignment reserves by itself).
 void on_assignment_created(soci::session& s, const events::Event& e) {
-  const std::string assignment_id = str_of(e, "assignment_id");
-  if (str_of(e, "currency") != "CNY") refuse(e, "currency must be CNY");
-  const auto escrow = load_escrow(s, str_of(e, "task_id"));
-  const ReserveRequest r = reserve_request_of(e, assignment_id, int_of(e, "units"), str_of(e, "worker_id"), escrow);
+  const AssignmentEvent a = read_assignment(e, /*with_currency=*/true);
+  const std::string& assignment_id = a.figures.assignment_id;
+  if (a.currency != "CNY") refuse(e, "currency must be CNY");
+  const auto escrow = load_escrow(s, a.figures.task_id);
+  const ReserveRequest r = reserve_request_of(a.figures, escrow);
   if (const auto known = load_reservation(s, assignment_id)) {
     check_same_assignment(e, *known, r);
     log::info("assignment already reserved, settled or voided; assignment.created ignored",
-              {{"assignment_id", assignment_id}, {"status", known->status}, {"event_id", e.id}});
+              {{"assignment_id", assignment_id}, {"status", to_string(known->status)}, {"event_id", e.id}});
     return;
   }
   if (find_settlement_by_assignment(s, assignment_id)) {
@@ -233,9 +199,9 @@ namespace {
 // "asg:{asg}" release returns it to the enterprise next. Refused: a settled or ruled assignment, figures
 // differing from the reservation's, no escrow (yet).
 void void_for(soci::session& s, const events::Event& e, const std::string& why) {
-  const std::string assignment_id = str_of(e, "assignment_id");
-  const auto escrow = load_escrow(s, str_of(e, "task_id"));
-  const ReserveRequest r = reserve_request_of(e, assignment_id, int_of(e, "units"), str_of(e, "worker_id"), escrow);
+  const AssignmentEvent a = read_assignment(e, /*with_currency=*/false);
+  const auto escrow = load_escrow(s, a.figures.task_id);
+  const ReserveRequest r = reserve_request_of(a.figures, escrow);
   if (!escrow) refuse(e, "no escrow for task " + r.task_id);
   void_reservation(s, e, *escrow, r, why);
 }
@@ -251,12 +217,7 @@ void on_assignment_expired(soci::session& s, const events::Event& e) {
 }
 
 void on_invoice_issued(soci::session& s, const events::Event& e) {
-  const std::string id = str_of(e, "invoice_id"), number = str_of(e, "number"), ent = str_of(e, "enterprise_id"),
-                    stl = str_of(e, "settlement_id");
-  const long long total = int_of(e, "total_fen"), at = e.occurred_at_ms;
-  s << "INSERT INTO invoices_seen (invoice_id, number, enterprise_id, settlement_id, total_fen, issued_at_ms) "
-       "VALUES (:i, :n, :e, :s, :t, :a) ON CONFLICT (invoice_id) DO NOTHING",
-      soci::use(id), soci::use(number), soci::use(ent), soci::use(stl), soci::use(total), soci::use(at);
+  insert_invoice_seen(s, read_invoice(e));
 }
 
 void subscribe(events::Subscriptions& subs) {
@@ -269,6 +230,8 @@ void subscribe(events::Subscriptions& subs) {
   subs.on("matching", "assignment.created", on_assignment_created);
   subs.on("delivery", "delivery.rejected", on_delivery_rejected);
   subs.on("delivery", "assignment.expired", on_assignment_expired);
+  // No service publishes dispute.resolved yet: the catalogue marks it awaiting its producer (the dispute work
+  // makes delivery its producer). Kept so that rulings apply as soon as one does.
   subs.on("disputes", "dispute.resolved", on_dispute_resolved);
 }
 

@@ -3,19 +3,10 @@
 // throws leaves the event pending: it is retried and, after the bounded retries, dead-lettered.
 #pragma once
 
-#include <stdexcept>
-
 #include "common/events.hpp"
+#include "services/settlement/consumer_support.hpp"
 
 namespace crowd::settlement {
-
-// Thrown when an event overtook the event it needs (a release before the hold it releases, a cancel before
-// the voids of reservations matching no longer counts): transient for the kit (retried with backoff for as
-// long as it takes, never dead-lettered), unlike events::Refusal.
-class WaitingForEvent : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 void on_task_created(soci::session& s, const events::Event& e);
 void on_units_released(soci::session& s, const events::Event& e);

@@ -6,13 +6,13 @@
 #include <soci/soci.h>
 
 #include "common/clock.hpp"
-#include "common/domain/fees.hpp"
-#include "common/domain/iit.hpp"
 #include "common/ids.hpp"
 #include "services/settlement/api.hpp"
 #include "services/settlement/consumers.hpp"
+#include "services/settlement/fees.hpp"
+#include "services/settlement/iit.hpp"
 #include "services/settlement/ledger.hpp"
-#include "services/settlement/test_db.hpp"
+#include "services/settlement/test_support.hpp"
 
 using namespace crowd;
 using namespace crowd::settlement;
@@ -25,14 +25,14 @@ using Handler = void (*)(soci::session&, const events::Event&);
 constexpr std::int64_t kPay = 1'000'000;  // 10,000.00 yuan a unit: enough for IIT to be withheld
 
 struct World {
-  TestDb t;
+  SettlementDb t;
 
   explicit World(std::int64_t units = 3, const std::string& task = "tsk_a") {
     http::Request r;
     r.principal = auth::Principal{"ent_1", auth::Role::enterprise, 0, 0};
     r.headers["idempotency-key"] = "k1";
     r.body = json{{"amount", {{"amount_fen", 100 * kPay}, {"currency", "CNY"}}}}.dump();
-    REQUIRE(post_deposit(t.db, r).status == 201);
+    REQUIRE(post_deposit(t.db(), r).status == 201);
     hold(task, units);
   }
 
@@ -56,7 +56,7 @@ struct World {
     e.type = type;
     e.key = data.value("assignment_id", data.value("task_id", ""));
     e.data = data;
-    t.db.tx([&](soci::session& s) { handler(s, e); });
+    t.db().tx([&](soci::session& s) { handler(s, e); });
   }
 
   // Delivers and expects a refusal (or a wait for an earlier event: retried by the kit, not dead-lettered);
@@ -73,23 +73,23 @@ struct World {
   }
 
   std::int64_t balance(const std::string& account) {
-    return t.db.with([&](soci::session& s) { return balance_of(s, account); });
+    return t.db().with([&](soci::session& s) { return balance_of(s, account); });
   }
   bool has_transfer(const std::string& id) {
-    return t.db.with([&](soci::session& s) { return transfer_exists(s, id); });
+    return t.db().with([&](soci::session& s) { return transfer_exists(s, id); });
   }
   std::optional<Reservation> reservation(const std::string& asg) {
-    return t.db.with([&](soci::session& s) { return load_reservation(s, asg); });
+    return t.db().with([&](soci::session& s) { return load_reservation(s, asg); });
   }
   EscrowState escrow(const std::string& task = "tsk_a") {
-    return *t.db.with([&](soci::session& s) { return load_escrow(s, task); });
+    return *t.db().with([&](soci::session& s) { return load_escrow(s, task); });
   }
   std::int64_t count(const std::string& sql) {
-    return t.db.with([&](soci::session& s) { return TestDb::count(s, sql); });
+    return t.db().with([&](soci::session& s) { return crowd::testing::ServiceDb::count(s, sql); });
   }
   std::vector<json> published(const std::string& type) {
     std::vector<json> out;
-    t.db.with([&](soci::session& s) {
+    t.db().with([&](soci::session& s) {
       soci::rowset<soci::row> rows = s.prepare << "SELECT envelope FROM outbox ORDER BY id";
       for (const auto& r : rows) {
         const json env = json::parse(db::get_str(r, 0));
@@ -101,7 +101,7 @@ struct World {
   void check_ok() {
     http::Request r;
     r.principal = auth::Principal{"op_1", auth::Role::operator_, 0, 0};
-    const json c = json::parse(get_ledger_check(t.db, r).body);
+    const json c = json::parse(get_ledger_check(t.db(), r).body);
     CHECK_MESSAGE(c["ok"] == true, c.dump());
   }
 };
@@ -160,7 +160,7 @@ TEST_CASE("escrow: assignment.created reserves, delivery.accepted posts the legs
   w.deliver("assignment.created", created("asg_1"), on_assignment_created);
   auto r = w.reservation("asg_1");
   REQUIRE(r);
-  CHECK(r->status == "reserved");
+  CHECK(r->status == ReservationStatus::reserved);
   CHECK(r->amount_fen == kPay);
   CHECK(w.balance(kEscrow) == 2 * kPay);
   CHECK(w.balance("asg:asg_1:reserved") == kPay);
@@ -172,7 +172,7 @@ TEST_CASE("escrow: assignment.created reserves, delivery.accepted posts the legs
 
   w.deliver("delivery.accepted", accepted("asg_1"), on_delivery_accepted);
   r = w.reservation("asg_1");
-  CHECK(r->status == "posted");
+  CHECK(r->status == ReservationStatus::posted);
   CHECK(r->ended_by == "acceptance");
   CHECK_FALSE(r->settlement_id.empty());
   CHECK(w.balance("asg:asg_1:reserved") == 0);
@@ -198,7 +198,7 @@ TEST_CASE("escrow: delivery.accepted before assignment.created reserves first, i
   w.deliver("delivery.accepted", accepted("asg_1"), on_delivery_accepted);
   const auto r = w.reservation("asg_1");
   REQUIRE(r);
-  CHECK(r->status == "posted");
+  CHECK(r->status == ReservationStatus::posted);
   CHECK(w.has_transfer("rsv:asg_1"));
   CHECK(w.balance("asg:asg_1:reserved") == 0);
   const auto transfers = w.count("SELECT COUNT(*) FROM transfers");
@@ -214,7 +214,7 @@ TEST_CASE("escrow: a rejection or an expiry voids the reservation back to the ta
   w.deliver("assignment.created", created("asg_1"), on_assignment_created);
   w.deliver("delivery.rejected", rejected("asg_1"), on_delivery_rejected);
   auto r = w.reservation("asg_1");
-  CHECK(r->status == "voided");
+  CHECK(r->status == ReservationStatus::voided);
   CHECK(r->ended_by == "rejected");
   CHECK(w.has_transfer("void:asg_1"));
   CHECK(w.balance(kEscrow) == 3 * kPay);
@@ -224,13 +224,13 @@ TEST_CASE("escrow: a rejection or an expiry voids the reservation back to the ta
   // expired before created: reserve + void, so the late assignment.created does nothing.
   w.deliver("assignment.expired", expired("asg_2"), on_assignment_expired);
   r = w.reservation("asg_2");
-  CHECK(r->status == "voided");
+  CHECK(r->status == ReservationStatus::voided);
   CHECK(r->ended_by == "expired");
   CHECK(r->moved_money);
   CHECK(w.has_transfer("rsv:asg_2"));
   CHECK(w.has_transfer("void:asg_2"));
   w.deliver("assignment.created", created("asg_2"), on_assignment_created);
-  CHECK(w.reservation("asg_2")->status == "voided");
+  CHECK(w.reservation("asg_2")->status == ReservationStatus::voided);
   CHECK(w.balance(kEscrow) == 3 * kPay);
   CHECK(w.balance("asg:asg_2:reserved") == 0);
   w.check_ok();
@@ -256,14 +256,14 @@ TEST_CASE("escrow: a void that overtakes assignment.created while another assign
   w.deliver("delivery.rejected", rejected("asg_1"), on_delivery_rejected);
   const auto r = w.reservation("asg_1");
   REQUIRE(r);
-  CHECK(r->status == "voided");
+  CHECK(r->status == ReservationStatus::voided);
   CHECK_FALSE(r->moved_money);
   CHECK_FALSE(w.has_transfer("rsv:asg_1"));
   w.deliver("assignment.created", created("asg_1"), on_assignment_created);
   CHECK(w.balance("asg:asg_1:reserved") == 0);
   CHECK(w.balance("asg:asg_2:reserved") == kPay);
   w.deliver("delivery.accepted", accepted("asg_2"), on_delivery_accepted);
-  CHECK(w.escrow().status == "closed");
+  CHECK(w.escrow().status == EscrowStatus::closed);
   w.check_ok();
 }
 
@@ -275,7 +275,7 @@ TEST_CASE("escrow: assignment.created for money another assignment reserved wait
   CHECK_FALSE(w.reservation("asg_2"));
   w.deliver("delivery.rejected", rejected("asg_1"), on_delivery_rejected);
   w.deliver("assignment.created", created("asg_2"), on_assignment_created);  // the retry
-  CHECK(w.reservation("asg_2")->status == "reserved");
+  CHECK(w.reservation("asg_2")->status == ReservationStatus::reserved);
   w.check_ok();
 }
 
@@ -285,7 +285,7 @@ TEST_CASE("escrow: matching's asg release voids then releases, whichever of the 
   w.deliver("assignment.created", created("asg_1"), on_assignment_created);
   const auto before = w.balance(kAvailable);
   w.deliver("task.units_released", released("asg:asg_1", 1), on_units_released);
-  CHECK(w.reservation("asg_1")->status == "voided");
+  CHECK(w.reservation("asg_1")->status == ReservationStatus::voided);
   CHECK(w.reservation("asg_1")->ended_by == "released");
   CHECK(w.has_transfer("void:asg_1"));
   CHECK(w.has_transfer("release:tsk_a:asg:asg_1"));
@@ -294,7 +294,7 @@ TEST_CASE("escrow: matching's asg release voids then releases, whichever of the 
 
   // Released before assignment.created (and before delivery's rejection): reserve + void + release.
   w.deliver("task.units_released", released("asg:asg_2", 1), on_units_released);
-  CHECK(w.reservation("asg_2")->status == "voided");
+  CHECK(w.reservation("asg_2")->status == ReservationStatus::voided);
   CHECK(w.reservation("asg_2")->worker_id.empty());  // matching's release names no worker
   w.deliver("assignment.created", created("asg_2"), on_assignment_created);
   w.deliver("delivery.rejected", rejected("asg_2"), on_delivery_rejected);
@@ -318,7 +318,7 @@ TEST_CASE("escrow: a cancel only takes unreserved money; partial piecework leave
   // The one unit held is accepted: the escrow closes, settled + released = budget.
   w.deliver("delivery.accepted", accepted("asg_1"), on_delivery_accepted);
   const auto e = w.escrow();
-  CHECK(e.status == "closed");
+  CHECK(e.status == EscrowStatus::closed);
   CHECK(e.settled_fen + e.released_fen == e.held_fen);
   CHECK(e.settled_fen == kPay);
   CHECK(w.balance(kAvailable) == 100 * kPay - kPay);
@@ -344,7 +344,7 @@ TEST_CASE("escrow: contradictions are refused") {
   w.refused("delivery.rejected", rejected("asg_1"), on_delivery_rejected);
   w.refused("assignment.expired", expired("asg_1"), on_assignment_expired);
   w.refused("task.units_released", released("asg:asg_1", 1), on_units_released);
-  CHECK(w.reservation("asg_1")->status == "posted");
+  CHECK(w.reservation("asg_1")->status == ReservationStatus::posted);
   w.check_ok();
 }
 
@@ -360,7 +360,7 @@ Split reference_split(std::int64_t amount) {
 }
 
 json settlement_of(World& w, const std::string& asg) {
-  return w.t.db.with([&](soci::session& s) {
+  return w.t.db().with([&](soci::session& s) {
     const auto r = find_settlement_by_assignment(s, asg);
     REQUIRE(r);
     return json{{"kind", r->kind},         {"dispute_id", r->dispute_id}, {"amount", r->split.amount_fen},
@@ -391,7 +391,7 @@ TEST_CASE("rulings: a split pays the share like pay (fee, cumulative IIT, net) a
   CHECK(w.balance(kIitPayable) == want.iit_fen);
   CHECK(w.balance("asg:asg_1:reserved") == 0);
   const auto r = w.reservation("asg_1");
-  CHECK(r->status == "posted");
+  CHECK(r->status == ReservationStatus::posted);
   CHECK(r->ended_by == "ruling");
   CHECK(r->dispute_id == "dsp_1");
   CHECK(r->refund_fen == kPay - share);
@@ -432,7 +432,7 @@ TEST_CASE("rulings: 0 % refunds everything (no settlement), 100 % pays exactly w
   CHECK(w.published("settlement.completed").empty());
   REQUIRE(w.published("escrow.ruled").size() == 1);
   CHECK(w.published("escrow.ruled")[0]["settlement_id"].is_null());
-  CHECK(w.reservation("asg_1")->status == "posted");
+  CHECK(w.reservation("asg_1")->status == ReservationStatus::posted);
   CHECK(w.escrow().released_fen == kPay);
   w.check_ok();
   // A delivery accepted after a 0 % ruling pays nothing either (the same no-op as after any ruling).

@@ -7,12 +7,12 @@
 #include <set>
 
 #include "common/clock.hpp"
-#include "common/domain/fees.hpp"
 #include "common/ids.hpp"
 #include "services/settlement/api.hpp"
 #include "services/settlement/consumers.hpp"
+#include "services/settlement/fees.hpp"
 #include "services/settlement/ledger.hpp"
-#include "services/settlement/test_db.hpp"
+#include "services/settlement/test_support.hpp"
 
 using namespace crowd;
 using namespace crowd::settlement;
@@ -50,19 +50,19 @@ std::pair<int, std::string> outcome(F&& call) {
   }
 }
 
-http::Response deposit(TestDb& t, std::int64_t fen, const std::string& key, const auth::Principal& who = kEnt) {
+http::Response deposit(SettlementDb& t, std::int64_t fen, const std::string& key, const auth::Principal& who = kEnt) {
   auto req = request(who, json{{"amount", {{"amount_fen", fen}, {"currency", "CNY"}}}}.dump(), key);
-  return post_deposit(t.db, req);
+  return post_deposit(t.db(), req);
 }
 
-void deliver(TestDb& t, const std::string& type, const json& data,
+void deliver(SettlementDb& t, const std::string& type, const json& data,
              void (*handler)(soci::session&, const events::Event&)) {
   events::Event e;
   e.id = ids::make("evt");
   e.type = type;
   e.key = data.value("assignment_id", data.value("task_id", ""));
   e.data = data;
-  t.db.tx([&](soci::session& s) { handler(s, e); });
+  t.db().tx([&](soci::session& s) { handler(s, e); });
 }
 
 json task_created(const std::string& task, std::int64_t units, std::int64_t pay) {
@@ -79,9 +79,9 @@ json accepted(const std::string& asg, const std::string& task, std::int64_t unit
 }
 
 // The data of the outbox events of one type, in publication order.
-std::vector<json> published(TestDb& t, const std::string& type) {
+std::vector<json> published(SettlementDb& t, const std::string& type) {
   std::vector<json> out;
-  t.db.with([&](soci::session& s) {
+  t.db().with([&](soci::session& s) {
     soci::rowset<soci::row> rows = s.prepare << "SELECT envelope FROM outbox ORDER BY id";
     for (const auto& r : rows) {
       const json env = json::parse(db::get_str(r, 0));
@@ -101,9 +101,9 @@ std::int64_t fen(const json& money) {
   return money.at("amount_fen").get<std::int64_t>();
 }
 
-json check(TestDb& t) {
+json check(SettlementDb& t) {
   auto req = request(kOperator);
-  return body_of(get_ledger_check(t.db, req));
+  return body_of(get_ledger_check(t.db(), req));
 }
 
 std::string this_month() {
@@ -116,13 +116,13 @@ std::string this_month() {
 }  // namespace
 
 TEST_CASE("deposits: header required, validated, idempotent per key") {
-  TestDb t;
+  SettlementDb t;
   CHECK(outcome([&] { return deposit(t, 100, ""); }) == std::pair<int, std::string>{400, "bad-request"});
   CHECK(outcome([&] { return deposit(t, 100, "k", kWorker); }).first == 403);
   CHECK(outcome([&] { return deposit(t, 0, "k"); }) == std::pair<int, std::string>{422, "validation"});
   CHECK(outcome([&] { return deposit(t, 1'000'000'000'001, "k"); }).first == 422);
   auto bad_currency = request(kEnt, R"({"amount": {"amount_fen": 5, "currency": "USD"}})", "k");
-  CHECK(outcome([&] { return post_deposit(t.db, bad_currency); }).first == 422);
+  CHECK(outcome([&] { return post_deposit(t.db(), bad_currency); }).first == 422);
 
   const auto first = deposit(t, 100'000, "k1");
   CHECK(first.status == 201);
@@ -135,7 +135,7 @@ TEST_CASE("deposits: header required, validated, idempotent per key") {
 
   // Same key, same body (keys in another order): the first response again, no second credit.
   auto again = request(kEnt, R"({"amount": {"currency": "CNY", "amount_fen": 100000}})", "k1");
-  const auto replay = post_deposit(t.db, again);
+  const auto replay = post_deposit(t.db(), again);
   CHECK(replay.status == 201);
   CHECK(replay.body == first.body);
   CHECK(outcome([&] { return deposit(t, 100'001, "k1"); }) ==
@@ -143,12 +143,12 @@ TEST_CASE("deposits: header required, validated, idempotent per key") {
   // Keys are per enterprise.
   CHECK(deposit(t, 5, "k1", kOtherEnt).status == 201);
   auto me = request(kEnt);
-  CHECK(fen(body_of(get_my_balance(t.db, me))["available"]) == 100'000);
+  CHECK(fen(body_of(get_my_balance(t.db(), me))["available"]) == 100'000);
   CHECK(check(t)["ok"] == true);
 }
 
 TEST_CASE("escrow: hold, duplicate, rejection for insufficient funds, retry after a top-up") {
-  TestDb t;
+  SettlementDb t;
   deposit(t, 50'000, "k1");
   deliver(t, "task.created", task_created("tsk_a", 3, 10'000), on_task_created);
   deliver(t, "task.created", task_created("tsk_a", 3, 10'000), on_task_created);  // replay with a new event id
@@ -164,14 +164,14 @@ TEST_CASE("escrow: hold, duplicate, rejection for insufficient funds, retry afte
       rejected[0] ==
       json{{"task_id", "tsk_b"}, {"enterprise_id", "ent_1"}, {"amount_fen", 30'000}, {"reason", "insufficient_funds"}});
   auto me = request(kEnt);
-  json bal = body_of(get_my_balance(t.db, me));
+  json bal = body_of(get_my_balance(t.db(), me));
   CHECK(fen(bal["available"]) == 20'000);
   CHECK(fen(bal["escrow"]) == 30'000);
 
   deposit(t, 10'000, "k2");
   deliver(t, "task.created", task_created("tsk_b", 3, 10'000), on_task_created);  // funding retried
   CHECK(published(t, "escrow.held").size() == 2);
-  bal = body_of(get_my_balance(t.db, me));
+  bal = body_of(get_my_balance(t.db(), me));
   CHECK(fen(bal["available"]) == 0);
   CHECK(fen(bal["escrow"]) == 60'000);
 
@@ -182,7 +182,7 @@ TEST_CASE("escrow: hold, duplicate, rejection for insufficient funds, retry afte
 }
 
 TEST_CASE("settlement: fee, IIT, net in linked transfers; once per assignment; mismatches refused") {
-  TestDb t;
+  SettlementDb t;
   deposit(t, 5'000'000, "k1");
   deliver(t, "task.created", task_created("tsk_a", 4, 1'000'000), on_task_created);
   // Nothing held for this price: refused, nothing written.
@@ -210,11 +210,11 @@ TEST_CASE("settlement: fee, IIT, net in linked transfers; once per assignment; m
   CHECK(d["assignment_id"] == "asg_1");
 
   auto me = request(kWorker);
-  const json bal = body_of(get_my_balance(t.db, me));
+  const json bal = body_of(get_my_balance(t.db(), me));
   CHECK(fen(bal["payable"]) == d["net_fen"]);
   CHECK(fen(bal["earned_gross_ytd"]) == d["worker_gross_fen"]);
   CHECK(fen(bal["iit_withheld_ytd"]) == d["iit_fen"]);
-  t.db.with([&](soci::session& s) {
+  t.db().with([&](soci::session& s) {
     CHECK(balance_of(s, kFeeRevenue) == fee);
     CHECK(balance_of(s, kIitPayable) == d["iit_fen"]);
     CHECK(balance_of(s, "task:tsk_a:escrow") == 3'000'000);
@@ -224,15 +224,15 @@ TEST_CASE("settlement: fee, IIT, net in linked transfers; once per assignment; m
   deliver(t, "delivery.accepted", accepted("asg_2", "tsk_a", 1, 1'000'000), on_delivery_accepted);
   const auto second = published(t, "settlement.completed").at(1);
   auto ent = request(kEnt);
-  CHECK(fen(body_of(get_my_balance(t.db, ent))["escrow"]) == 2'000'000);
-  const json worker = body_of(get_my_balance(t.db, me));
+  CHECK(fen(body_of(get_my_balance(t.db(), ent))["escrow"]) == 2'000'000);
+  const json worker = body_of(get_my_balance(t.db(), me));
   CHECK(fen(worker["earned_gross_ytd"]) == 2 * (1'000'000 - fee));
   CHECK(fen(worker["iit_withheld_ytd"]) == d["iit_fen"].get<std::int64_t>() + second["iit_fen"].get<std::int64_t>());
   CHECK(check(t)["ok"] == true);
 }
 
 TEST_CASE("release: unassigned units go back once; the escrow closes when every unit is done") {
-  TestDb t;
+  SettlementDb t;
   deposit(t, 40'000, "k1");
   deliver(t, "task.created", task_created("tsk_a", 4, 10'000), on_task_created);
   deliver(t, "delivery.accepted", accepted("asg_1", "tsk_a", 1, 10'000), on_delivery_accepted);
@@ -253,14 +253,15 @@ TEST_CASE("release: unassigned units go back once; the escrow closes when every 
                       {"amount_fen", 20'000},
                       {"transfer_id", "release:tsk_a:cancel"}});
   auto ent = request(kEnt);
-  json bal = body_of(get_my_balance(t.db, ent));
+  json bal = body_of(get_my_balance(t.db(), ent));
   CHECK(fen(bal["available"]) == 20'000);
   CHECK(fen(bal["escrow"]) == 10'000);
   // Units beyond what is open are refused.
   CHECK_THROWS(deliver(t, "delivery.accepted", accepted("asg_2", "tsk_a", 2, 20'000), on_delivery_accepted));
   deliver(t, "delivery.accepted", accepted("asg_2", "tsk_a", 1, 10'000), on_delivery_accepted);
-  t.db.with([](soci::session& s) {
-    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM escrows WHERE task_id = 'tsk_a' AND status = 'closed'") == 1);
+  t.db().with([](soci::session& s) {
+    CHECK(crowd::testing::ServiceDb::count(
+              s, "SELECT COUNT(*) FROM escrows WHERE task_id = 'tsk_a' AND status = 'closed'") == 1);
     CHECK(balance_of(s, "task:tsk_a:escrow") == 0);
   });
   CHECK(check(t)["ok"] == true);
@@ -277,7 +278,7 @@ json release(const std::string& task, const std::string& release_id, std::int64_
 }  // namespace
 
 TEST_CASE("release: several releases of one task apply once each; too much is refused") {
-  TestDb t;
+  SettlementDb t;
   deposit(t, 30'000, "k1");
   deliver(t, "task.created", task_created("tsk_r", 3, 10'000), on_task_created);
   // Cancel answered with one unit assigned: 2 units back.
@@ -301,14 +302,16 @@ TEST_CASE("release: several releases of one task apply once each; too much is re
           on_task_cancelled);
   CHECK(published(t, "escrow.released").size() == 2);
   auto ent = request(kEnt);
-  json bal = body_of(get_my_balance(t.db, ent));
+  json bal = body_of(get_my_balance(t.db(), ent));
   CHECK(fen(bal["available"]) == 30'000);
   CHECK(fen(bal["escrow"]) == 0);
-  t.db.with([](soci::session& s) {
-    CHECK(TestDb::count(s,
-                        "SELECT COUNT(*) FROM escrows WHERE task_id = 'tsk_r' AND status = 'closed' AND "
-                        "units_released = 3 AND released_fen = 30000") == 1);
-    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers WHERE kind = 'escrow_release' AND ref = 'tsk_r'") == 2);
+  t.db().with([](soci::session& s) {
+    CHECK(crowd::testing::ServiceDb::count(
+              s,
+              "SELECT COUNT(*) FROM escrows WHERE task_id = 'tsk_r' AND status = 'closed' AND "
+              "units_released = 3 AND released_fen = 30000") == 1);
+    CHECK(crowd::testing::ServiceDb::count(
+              s, "SELECT COUNT(*) FROM transfers WHERE kind = 'escrow_release' AND ref = 'tsk_r'") == 2);
   });
   // A further release finds nothing left: refused, nothing moves.
   CHECK_THROWS(deliver(t, "task.units_released", release("tsk_r", "asg:asg_2", 1, 0, 3), on_units_released));
@@ -316,7 +319,7 @@ TEST_CASE("release: several releases of one task apply once each; too much is re
 }
 
 TEST_CASE("release: larger than what is left unsettled is refused; settled assignments are not released") {
-  TestDb t;
+  SettlementDb t;
   deposit(t, 30'000, "k1");
   deliver(t, "task.created", task_created("tsk_s", 3, 10'000), on_task_created);
   deliver(t, "delivery.accepted", accepted("asg_1", "tsk_s", 1, 10'000), on_delivery_accepted);
@@ -327,17 +330,17 @@ TEST_CASE("release: larger than what is left unsettled is refused; settled assig
   // Malformed release ids are refused before anything moves.
   CHECK_THROWS(deliver(t, "task.units_released", release("tsk_s", "refund", 1, 1, 3), on_units_released));
   CHECK_THROWS(deliver(t, "task.units_released", release("tsk_s", "asg:", 1, 1, 3), on_units_released));
-  t.db.with([](soci::session& s) {
+  t.db().with([](soci::session& s) {
     CHECK(balance_of(s, "task:tsk_s:escrow") == 10'000);
-    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers WHERE kind = 'escrow_release'") == 1);
+    CHECK(crowd::testing::ServiceDb::count(s, "SELECT COUNT(*) FROM transfers WHERE kind = 'escrow_release'") == 1);
   });
   deliver(t, "task.units_released", release("tsk_s", "asg:asg_2", 1, 1, 3), on_units_released);
-  t.db.with([](soci::session& s) { CHECK(balance_of(s, "task:tsk_s:escrow") == 0); });
+  t.db().with([](soci::session& s) { CHECK(balance_of(s, "task:tsk_s:escrow") == 0); });
   CHECK(check(t)["ok"] == true);
 }
 
 TEST_CASE("release: task.cancelled of a task that never opened and matching's answer pay out once") {
-  TestDb t;
+  SettlementDb t;
   deposit(t, 20'000, "k1");
   deliver(t, "task.created", task_created("tsk_c", 2, 10'000), on_task_created);
   const json cancelled{{"task_id", "tsk_c"}, {"enterprise_id", "ent_1"}, {"units_released", 2}};
@@ -350,12 +353,12 @@ TEST_CASE("release: task.cancelled of a task that never opened and matching's an
   CHECK(ev[0]["transfer_id"] == "release:tsk_c:cancel");
   CHECK(ev[0]["release_id"] == "cancel");
   auto ent = request(kEnt);
-  CHECK(fen(body_of(get_my_balance(t.db, ent))["available"]) == 20'000);
+  CHECK(fen(body_of(get_my_balance(t.db(), ent))["available"]) == 20'000);
   CHECK(check(t)["ok"] == true);
 }
 
 TEST_CASE("reads: settlements by id and task, statements, admin check, with access rules") {
-  TestDb t;
+  SettlementDb t;
   deposit(t, 3'000'000, "k1");
   deliver(t, "task.created", task_created("tsk_a", 2, 1'000'000), on_task_created);
   deliver(t, "delivery.accepted", accepted("asg_1", "tsk_a", 1, 1'000'000), on_delivery_accepted);
@@ -364,7 +367,7 @@ TEST_CASE("reads: settlements by id and task, statements, admin check, with acce
   auto by_id = [&](const auth::Principal& who) {
     auto r = request(who);
     r.params["id"] = id;
-    return get_settlement(t.db, r);
+    return get_settlement(t.db(), r);
   };
   const json mine = body_of(by_id(kWorker));
   CHECK(mine.contains("iit"));
@@ -381,7 +384,7 @@ TEST_CASE("reads: settlements by id and task, statements, admin check, with acce
   auto list = [&](const auth::Principal& who, const std::string& task) {
     auto r = request(who);
     r.query["task_id"] = task;
-    return list_settlements(t.db, r);
+    return list_settlements(t.db(), r);
   };
   CHECK(body_of(list(kEnt, "tsk_a"))["items"].size() == 1);
   CHECK(body_of(list(as("wkr_2", auth::Role::worker), "tsk_a"))["items"].empty());
@@ -391,7 +394,7 @@ TEST_CASE("reads: settlements by id and task, statements, admin check, with acce
   auto statement = [&](const auth::Principal& who, const std::string& period) {
     auto r = request(who);
     r.query["period"] = period;
-    return get_my_statement(t.db, r);
+    return get_my_statement(t.db(), r);
   };
   const json es = body_of(statement(kEnt, this_month()));
   CHECK(fen(es["opening"]["available"]) == 0);
@@ -415,10 +418,10 @@ TEST_CASE("reads: settlements by id and task, statements, admin check, with acce
   CHECK(c["ok"] == true);
   CHECK(c["checks"].size() == 8);
   auto not_op = request(kEnt);
-  CHECK(outcome([&] { return get_ledger_check(t.db, not_op); }).first == 403);
+  CHECK(outcome([&] { return get_ledger_check(t.db(), not_op); }).first == 403);
 
   // Tampering with a stored balance is caught by the check.
-  t.db.tx([](soci::session& s) {
+  t.db().tx([](soci::session& s) {
     s << "UPDATE accounts SET balance_fen = balance_fen + 1 WHERE id = 'platform:fee_revenue'";
   });
   CHECK(check(t)["ok"] == false);

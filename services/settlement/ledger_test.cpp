@@ -1,12 +1,12 @@
 // The ledger's pure checks, then transfer() against a real (temporary SQLite) database.
-#include "common/invariant.hpp"
 #include "services/settlement/ledger.hpp"
+#include "common/invariant.hpp"
 
 #include <doctest/doctest.h>
 #include <soci/soci.h>
 
 #include "common/db.hpp"
-#include "services/settlement/test_db.hpp"
+#include "services/settlement/test_support.hpp"
 
 using namespace crowd::settlement;
 
@@ -70,56 +70,57 @@ TEST_CASE("checked_mul refuses overflow") {
 }
 
 TEST_CASE("transfer: applied once, a replay is a no-op, balances sum to zero") {
-  TestDb t;
-  t.db.tx([](soci::session& s) {
+  SettlementDb t;
+  t.db().tx([](soci::session& s) {
     CHECK(transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 1'000, "deposit", "dep_1") == Applied::applied);
     CHECK(transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 1'000, "deposit", "dep_1") ==
           Applied::duplicate);
     CHECK(transfer(s, "hold:tsk_1", "ent:ent_1:available", "task:tsk_1:escrow", 600, "escrow_hold", "tsk_1") ==
           Applied::applied);
   });
-  t.db.with([](soci::session& s) {
+  t.db().with([](soci::session& s) {
     CHECK(balance_of(s, kClearing) == -1'000);
     CHECK(balance_of(s, "ent:ent_1:available") == 400);
     CHECK(balance_of(s, "task:tsk_1:escrow") == 600);
     CHECK(balance_of(s, "wkr:nobody:payable") == 0);
-    CHECK(TestDb::sum_of_balances(s) == 0);
+    CHECK(sum_of_balances(s) == 0);
   });
 }
 
 TEST_CASE("transfer: an id reused for another effect is a programmer error") {
-  TestDb t;
-  t.db.tx(
+  SettlementDb t;
+  t.db().tx(
       [](soci::session& s) { transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 1'000, "deposit", "d"); });
-  CHECK_THROWS_AS(t.db.tx([](soci::session& s) {
+  CHECK_THROWS_AS(t.db().tx([](soci::session& s) {
     transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 999, "deposit", "d");
   }),
                   crowd::InvariantBroken);
 }
 
 TEST_CASE("transfer: an overdraft fails and the whole transaction rolls back") {
-  TestDb t;
-  t.db.tx([](soci::session& s) { transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 500, "deposit", "d"); });
-  CHECK_THROWS_AS(t.db.tx([](soci::session& s) {
+  SettlementDb t;
+  t.db().tx(
+      [](soci::session& s) { transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 500, "deposit", "d"); });
+  CHECK_THROWS_AS(t.db().tx([](soci::session& s) {
     transfer(s, "dep:ent_1:k2", kClearing, "ent:ent_1:available", 100, "deposit", "d2");  // applied, then undone
     transfer(s, "hold:tsk_1", "ent:ent_1:available", "task:tsk_1:escrow", 601, "escrow_hold", "tsk_1");
   }),
                   InsufficientFunds);
-  t.db.with([&](soci::session& s) {
+  t.db().with([&](soci::session& s) {
     CHECK(balance_of(s, "ent:ent_1:available") == 500);
     CHECK(balance_of(s, "task:tsk_1:escrow") == 0);
-    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers") == 1);
-    CHECK(TestDb::sum_of_balances(s) == 0);
+    CHECK(crowd::testing::ServiceDb::count(s, "SELECT COUNT(*) FROM transfers") == 1);
+    CHECK(sum_of_balances(s) == 0);
   });
 }
 
 TEST_CASE("transfer: an account opened by a rolled-back savepoint or transaction is opened again") {
   // transfer() remembers per session the accounts it has seen committed: one that this transaction opened
   // (and may still roll back) must never be remembered.
-  TestDb t;
-  t.db.tx(
+  SettlementDb t;
+  t.db().tx(
       [](soci::session& s) { transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 1'000, "deposit", "d"); });
-  t.db.tx([](soci::session& s) {
+  t.db().tx([](soci::session& s) {
     s << "SAVEPOINT sp";
     transfer(s, "t:1", "ent:ent_1:available", "wkr:w_1:payable", 100, "settlement_net", "r");
     transfer(s, "t:2", "ent:ent_1:available", "wkr:w_1:payable", 100, "settlement_net", "r");  // found, not known
@@ -127,38 +128,39 @@ TEST_CASE("transfer: an account opened by a rolled-back savepoint or transaction
     s << "RELEASE SAVEPOINT sp";
     transfer(s, "t:3", "ent:ent_1:available", "wkr:w_1:payable", 100, "settlement_net", "r");
   });
-  CHECK_THROWS_AS(t.db.tx([](soci::session& s) {
+  CHECK_THROWS_AS(t.db().tx([](soci::session& s) {
     transfer(s, "t:4", "ent:ent_1:available", "wkr:w_2:payable", 100, "settlement_net", "r");
     transfer(s, "t:5", "ent:ent_1:available", "wkr:w_2:payable", 100, "settlement_net", "r");
     throw std::runtime_error("rolled back");
   }),
                   std::runtime_error);
-  t.db.tx([](soci::session& s) {
+  t.db().tx([](soci::session& s) {
     transfer(s, "t:6", "ent:ent_1:available", "wkr:w_2:payable", 100, "settlement_net", "r");
     transfer(s, "t:7", "ent:ent_1:available", "wkr:w_1:payable", 100, "settlement_net", "r");  // known now
   });
-  t.db.with([](soci::session& s) {
+  t.db().with([](soci::session& s) {
     CHECK(balance_of(s, "wkr:w_1:payable") == 200);
     CHECK(balance_of(s, "wkr:w_2:payable") == 100);
     CHECK(balance_of(s, "ent:ent_1:available") == 700);
-    CHECK(TestDb::sum_of_balances(s) == 0);
+    CHECK(sum_of_balances(s) == 0);
   });
 }
 
 TEST_CASE("transfer: invalid specs never reach the database") {
-  TestDb t;
-  CHECK_THROWS_AS(t.db.tx([](soci::session& s) { transfer(s, "x", kClearing, "ent:e:available", 0, "deposit", "r"); }),
-                  std::logic_error);
-  CHECK_THROWS_AS(t.db.tx([](soci::session& s) { transfer(s, "x", kClearing, "bogus", 5, "deposit", "r"); }),
+  SettlementDb t;
+  CHECK_THROWS_AS(
+      t.db().tx([](soci::session& s) { transfer(s, "x", kClearing, "ent:e:available", 0, "deposit", "r"); }),
+      std::logic_error);
+  CHECK_THROWS_AS(t.db().tx([](soci::session& s) { transfer(s, "x", kClearing, "bogus", 5, "deposit", "r"); }),
                   std::logic_error);
 }
 
 TEST_CASE("the schema itself refuses a negative balance and a non-positive transfer") {
-  TestDb t;
-  t.db.tx([](soci::session& s) { transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 5, "deposit", "d"); });
-  CHECK_THROWS(
-      t.db.tx([](soci::session& s) { s << "UPDATE accounts SET balance_fen = -1 WHERE id = 'ent:ent_1:available'"; }));
-  CHECK_THROWS(t.db.tx([](soci::session& s) {
+  SettlementDb t;
+  t.db().tx([](soci::session& s) { transfer(s, "dep:ent_1:k1", kClearing, "ent:ent_1:available", 5, "deposit", "d"); });
+  CHECK_THROWS(t.db().tx(
+      [](soci::session& s) { s << "UPDATE accounts SET balance_fen = -1 WHERE id = 'ent:ent_1:available'"; }));
+  CHECK_THROWS(t.db().tx([](soci::session& s) {
     s << "INSERT INTO transfers (id, debit_account, credit_account, amount_fen, currency, kind, ref, created_at_ms) "
          "VALUES ('z', 'external:clearing', 'ent:ent_1:available', 0, 'CNY', 'deposit', 'r', 0)";
   }));
@@ -194,9 +196,9 @@ std::vector<TransferSpec> legs_of(std::int64_t fee, std::int64_t iit, std::int64
 }  // namespace
 
 TEST_CASE("post_legs: the legs are written together, their account debited once for their sum") {
-  TestDb t;
+  SettlementDb t;
   std::vector<std::string> seen;
-  t.db.tx([&](soci::session& s) {
+  t.db().tx([&](soci::session& s) {
     reserved_assignment(s);
     CHECK(post_legs(s, legs_of(2'000, 300, 7'700), 10'000,
                     [&](const TransferSpec& leg) { seen.push_back(leg.kind); }) == Applied::applied);
@@ -205,46 +207,46 @@ TEST_CASE("post_legs: the legs are written together, their account debited once 
     CHECK(balance_of(s, "asg:asg_1:reserved") == 0);
   });
   CHECK(seen == std::vector<std::string>{"settlement_fee", "settlement_iit", "settlement_net"});
-  t.db.with([](soci::session& s) {
+  t.db().with([](soci::session& s) {
     CHECK(balance_of(s, kFeeRevenue) == 2'000);
     CHECK(balance_of(s, kIitPayable) == 300);
     CHECK(balance_of(s, "wkr:w_1:payable") == 7'700);
     CHECK(balance_of(s, "asg:asg_1:reserved") == 0);
-    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers WHERE id LIKE 'stl:asg_1:%'") == 3);
-    CHECK(TestDb::sum_of_balances(s) == 0);
+    CHECK(crowd::testing::ServiceDb::count(s, "SELECT COUNT(*) FROM transfers WHERE id LIKE 'stl:asg_1:%'") == 3);
+    CHECK(sum_of_balances(s) == 0);
   });
   // Again: the first leg is found, nothing more is written.
-  t.db.tx([](soci::session& s) { CHECK(post_legs(s, legs_of(2'000, 300, 7'700), 10'000) == Applied::duplicate); });
-  t.db.with([](soci::session& s) { CHECK(balance_of(s, kFeeRevenue) == 2'000); });
+  t.db().tx([](soci::session& s) { CHECK(post_legs(s, legs_of(2'000, 300, 7'700), 10'000) == Applied::duplicate); });
+  t.db().with([](soci::session& s) { CHECK(balance_of(s, kFeeRevenue) == 2'000); });
 }
 
 TEST_CASE("post_legs: more than the account holds rolls back every leg, the deferred credits too") {
-  TestDb t;
-  t.db.tx([](soci::session& s) { reserved_assignment(s); });
-  CHECK_THROWS_AS(t.db.tx([](soci::session& s) { post_legs(s, legs_of(2'000, 300, 7'701), 10'001); }),
+  SettlementDb t;
+  t.db().tx([](soci::session& s) { reserved_assignment(s); });
+  CHECK_THROWS_AS(t.db().tx([](soci::session& s) { post_legs(s, legs_of(2'000, 300, 7'701), 10'001); }),
                   InsufficientFunds);
-  t.db.with([](soci::session& s) {
+  t.db().with([](soci::session& s) {
     CHECK(balance_of(s, kFeeRevenue) == 0);
     CHECK(balance_of(s, kIitPayable) == 0);
     CHECK(balance_of(s, "asg:asg_1:reserved") == 10'000);
-    CHECK(TestDb::count(s, "SELECT COUNT(*) FROM transfers WHERE id LIKE 'stl:%'") == 0);
-    CHECK(TestDb::sum_of_balances(s) == 0);
+    CHECK(crowd::testing::ServiceDb::count(s, "SELECT COUNT(*) FROM transfers WHERE id LIKE 'stl:%'") == 0);
+    CHECK(sum_of_balances(s) == 0);
   });
   // Legs that do not leave one account, or add up to nothing: a programmer error, nothing written.
   auto mixed = legs_of(2'000, 300, 7'700);
   mixed[1].debit_account = "task:tsk_1:escrow";
-  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, mixed, 10'000); }), std::logic_error);
-  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, {}, 0); }), std::logic_error);
+  CHECK_THROWS_AS(t.db().tx([&](soci::session& s) { post_legs(s, mixed, 10'000); }), std::logic_error);
+  CHECK_THROWS_AS(t.db().tx([&](soci::session& s) { post_legs(s, {}, 0); }), std::logic_error);
   // Legs that do not add up to the amount they split.
-  CHECK_THROWS_AS(t.db.tx([&](soci::session& s) { post_legs(s, legs_of(2'000, 300, 7'700), 9'999); }),
+  CHECK_THROWS_AS(t.db().tx([&](soci::session& s) { post_legs(s, legs_of(2'000, 300, 7'700), 9'999); }),
                   std::logic_error);
-  t.db.with([](soci::session& s) { CHECK(balance_of(s, "asg:asg_1:reserved") == 10'000); });
+  t.db().with([](soci::session& s) { CHECK(balance_of(s, "asg:asg_1:reserved") == 10'000); });
 }
 
 TEST_CASE("post_legs: deferred platform credits follow savepoints as the event kit uses them") {
-  TestDb t;
-  t.db.tx([](soci::session& s) { reserved_assignment(s); });
-  t.db.tx([](soci::session& s) {
+  SettlementDb t;
+  t.db().tx([](soci::session& s) { reserved_assignment(s); });
+  t.db().tx([](soci::session& s) {
     // An event that fails after its legs: its deferred credits are dropped with its savepoint.
     crowd::db::savepoint(s);
     post_legs(s, legs_of(2'000, 300, 7'700), 10'000);
@@ -256,10 +258,10 @@ TEST_CASE("post_legs: deferred platform credits follow savepoints as the event k
     // A debit of a platform account in the same transaction sees its credits first.
     transfer(s, "iit:remit:1", kIitPayable, kClearing, 500, "iit_remittance", "x");
   });
-  t.db.with([](soci::session& s) {
+  t.db().with([](soci::session& s) {
     CHECK(balance_of(s, kFeeRevenue) == 1'000);
     CHECK(balance_of(s, kIitPayable) == 0);
     CHECK(balance_of(s, "wkr:w_1:payable") == 8'500);
-    CHECK(TestDb::sum_of_balances(s) == 0);
+    CHECK(sum_of_balances(s) == 0);
   });
 }

@@ -15,7 +15,7 @@
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "services/settlement/ledger.hpp"
-#include "services/settlement/test_db.hpp"
+#include "services/settlement/test_support.hpp"
 
 using namespace crowd;
 using namespace crowd::settlement;
@@ -83,8 +83,8 @@ PayoutSettings settings() {
 }
 
 // A worker with `payable` fen and a payout account; returns a payout of `amount` created for it.
-PayoutRow worker_payout(TestDb& t, const PayoutSettings& st, std::int64_t payable, std::int64_t amount) {
-  return t.db.tx([&](soci::session& s) {
+PayoutRow worker_payout(SettlementDb& t, const PayoutSettings& st, std::int64_t payable, std::int64_t amount) {
+  return t.db().tx([&](soci::session& s) {
     transfer(s, "seed:wkr_1", kClearing, worker_payable("wkr_1"), payable, "deposit", "seed");
     const std::string sealed = crypto::seal(st.payee_key, "6222020200112233445");
     const long long now = clock::now_ms();
@@ -95,17 +95,17 @@ PayoutRow worker_payout(TestDb& t, const PayoutSettings& st, std::int64_t payabl
   });
 }
 
-PayoutRow reload(TestDb& t, const std::string& id) {
-  return *t.db.with([&](soci::session& s) { return find_payout(s, id); });
+PayoutRow reload(SettlementDb& t, const std::string& id) {
+  return *t.db().with([&](soci::session& s) { return find_payout(s, id); });
 }
 
-std::int64_t balance(TestDb& t, const std::string& account) {
-  return t.db.with([&](soci::session& s) { return balance_of(s, account); });
+std::int64_t balance(SettlementDb& t, const std::string& account) {
+  return t.db().with([&](soci::session& s) { return balance_of(s, account); });
 }
 
-std::string notify(TestDb& t, const PayoutSettings& st, const std::string& event_id, const std::string& type,
+std::string notify(SettlementDb& t, const PayoutSettings& st, const std::string& event_id, const std::string& type,
                    const std::string& ref, std::int64_t amount) {
-  return t.db.tx([&](soci::session& s) {
+  return t.db().tx([&](soci::session& s) {
     return apply_notification(
         s, {{"event_id", event_id}, {"type", type}, {"merchant_ref", ref}, {"amount_fen", amount}, {"reason", "r"}},
         st);
@@ -115,7 +115,7 @@ std::string notify(TestDb& t, const PayoutSettings& st, const std::string& event
 }  // namespace
 
 TEST_CASE("payout runners racing place each attempt once; a notification settles it once") {
-  TestDb t;
+  SettlementDb t;
   const auto st = settings();
   RecordingProvider provider;
   const auto p = worker_payout(t, st, 50'000, 30'000);
@@ -125,7 +125,7 @@ TEST_CASE("payout runners racing place each attempt once; a notification settles
   std::vector<std::thread> runners;
   for (int i = 0; i < 4; ++i) {
     runners.emplace_back([&] {
-      for (int round = 0; round < 5; ++round) run_payouts(t.db, provider, st);
+      for (int round = 0; round < 5; ++round) run_payouts(t.db(), provider, st);
     });
   }
   for (auto& r : runners) r.join();
@@ -142,28 +142,28 @@ TEST_CASE("payout runners racing place each attempt once; a notification settles
   CHECK(reload(t, p.id).status == "succeeded");
   CHECK(balance(t, worker_payout_pending("wkr_1")) == 0);
   CHECK(balance(t, kClearing) == -50'000 + 30'000);
-  t.db.with([](soci::session& s) { CHECK(TestDb::sum_of_balances(s) == 0); });
+  t.db().with([](soci::session& s) { CHECK(sum_of_balances(s) == 0); });
 }
 
 TEST_CASE("a refused payout backs off, and after the last attempt its money goes back to the payable") {
-  TestDb t;
+  SettlementDb t;
   auto st = settings();
   st.backoff_base_ms = 1000;
   RecordingProvider provider;
   provider.answer = PlaceResult::Outcome::rejected;
   const auto p = worker_payout(t, st, 40'000, 40'000);
-  run_payouts(t.db, provider, st);
+  run_payouts(t.db(), provider, st);
   auto after1 = reload(t, p.id);
   CHECK(after1.status == "pending");
   CHECK(after1.attempts == 1);
   REQUIRE(after1.next_attempt_at_ms);
   CHECK(*after1.next_attempt_at_ms >= after1.updated_at_ms + 1000);
-  run_payouts(t.db, provider, st);  // not due yet: nothing placed
+  run_payouts(t.db(), provider, st);  // not due yet: nothing placed
   CHECK(provider.total_placed() == 1);
 
   st.backoff_base_ms = 0;
-  t.db.tx([&](soci::session& s) { s << "UPDATE payouts SET next_attempt_at_ms = 0"; });
-  for (int i = 0; i < 5; ++i) run_payouts(t.db, provider, st);
+  t.db().tx([&](soci::session& s) { s << "UPDATE payouts SET next_attempt_at_ms = 0"; });
+  for (int i = 0; i < 5; ++i) run_payouts(t.db(), provider, st);
   const auto done = reload(t, p.id);
   CHECK(done.status == "failed");
   CHECK(done.attempts == 3);
@@ -173,33 +173,33 @@ TEST_CASE("a refused payout backs off, and after the last attempt its money goes
 }
 
 TEST_CASE("an unknown outcome is parked, never placed again, and resolved only as the provider's record says") {
-  TestDb t;
+  SettlementDb t;
   const auto st = settings();
   RecordingProvider provider;
   provider.answer = PlaceResult::Outcome::unknown;
   const auto p = worker_payout(t, st, 10'000, 10'000);
-  for (int i = 0; i < 5; ++i) run_payouts(t.db, provider, st);
+  for (int i = 0; i < 5; ++i) run_payouts(t.db(), provider, st);
   CHECK(reload(t, p.id).status == "parked");
   CHECK(provider.total_placed() == 1);
 
   provider.status[p.id + "-1"] = "succeeded";
-  CHECK_THROWS_AS(resolve_parked(t.db, provider, p.id, "failed", "op_1", "no", st), http::Problem);
+  CHECK_THROWS_AS(resolve_parked(t.db(), provider, p.id, "failed", "op_1", "no", st), http::Problem);
   CHECK(reload(t, p.id).status == "parked");
-  const auto resolved = resolve_parked(t.db, provider, p.id, "succeeded", "op_1", "statement", st);
+  const auto resolved = resolve_parked(t.db(), provider, p.id, "succeeded", "op_1", "statement", st);
   CHECK(resolved.status == "succeeded");
   CHECK(json::parse(resolved.resolution)["by"] == "op_1");
   CHECK(balance(t, worker_payout_pending("wkr_1")) == 0);
-  CHECK_THROWS_AS(resolve_parked(t.db, provider, p.id, "succeeded", "op_1", "again", st), http::Problem);
+  CHECK_THROWS_AS(resolve_parked(t.db(), provider, p.id, "succeeded", "op_1", "again", st), http::Problem);
 }
 
 TEST_CASE("an attempt interrupted between its two transactions is recovered by asking the provider") {
-  TestDb t;
+  SettlementDb t;
   const auto st = settings();
   RecordingProvider provider;
   const auto p = worker_payout(t, st, 10'000, 10'000);
   // As a crash after the claim leaves it: submitting, attempt 1 recorded, the provider's answer lost.
   const std::string ref = p.id + "-1";
-  t.db.tx([&](soci::session& s) {
+  t.db().tx([&](soci::session& s) {
     s << "UPDATE payouts SET status = 'submitting', attempts = 1, current_ref = :r, updated_at_ms = 0", soci::use(ref);
     s << "INSERT INTO payout_attempts (merchant_ref, payout_id, n, status, created_at_ms, updated_at_ms) VALUES "
          "(:r, :p, 1, 'submitting', 0, 0)",
@@ -207,16 +207,16 @@ TEST_CASE("an attempt interrupted between its two transactions is recovered by a
   });
 
   SUBCASE("the provider never got it: the same merchant_ref is placed once") {
-    run_payouts(t.db, provider, st);
+    run_payouts(t.db(), provider, st);
     CHECK(provider.placed[ref] == 1);
     CHECK(reload(t, p.id).status == "submitted");
-    run_payouts(t.db, provider, st);  // submitted and overdue: a query, not a placement
+    run_payouts(t.db(), provider, st);  // submitted and overdue: a query, not a placement
     CHECK(provider.placed[ref] == 1);
   }
   SUBCASE("the provider has it and paid it: adopted without placing") {
     provider.orders.emplace(ref, ProviderOrder{ref, "payout", 10'000, "x"});
     provider.status[ref] = "succeeded";
-    run_payouts(t.db, provider, st);
+    run_payouts(t.db(), provider, st);
     CHECK(provider.total_placed() == 0);
     CHECK(reload(t, p.id).status == "succeeded");
     CHECK(reload(t, p.id).attempts == 1);

@@ -1,5 +1,5 @@
 // The net pay preview of an offer and the fee quote, against a temporary database with the real migrations
-// (PostgreSQL when SETTLEMENT_TEST_PG_URL is set, see test_db.hpp). Events are applied as the kit applies
+// (PostgreSQL when CROWD_TEST_PG_URL is set, see test_support.hpp). Events are applied as the kit applies
 // them (inside a transaction); handlers are called directly.
 #include <doctest/doctest.h>
 #include <soci/soci.h>
@@ -8,11 +8,11 @@
 #include <set>
 
 #include "common/clock.hpp"
-#include "common/domain/fees.hpp"
 #include "common/ids.hpp"
 #include "services/settlement/api.hpp"
 #include "services/settlement/consumers.hpp"
-#include "services/settlement/test_db.hpp"
+#include "services/settlement/fees.hpp"
+#include "services/settlement/test_support.hpp"
 
 using namespace crowd;
 using namespace crowd::settlement;
@@ -28,23 +28,23 @@ const auth::Principal kWorker = as("wkr_1", auth::Role::worker);
 const auth::Principal kOtherWorker = as("wkr_2", auth::Role::worker);
 const auth::Principal kOperator = as("op_1", auth::Role::operator_);
 
-void deliver(TestDb& t, const std::string& type, const json& data,
+void deliver(SettlementDb& t, const std::string& type, const json& data,
              void (*handler)(soci::session&, const events::Event&)) {
   events::Event e;
   e.id = ids::make("evt");
   e.type = type;
   e.key = "k";
   e.data = data;
-  t.db.tx([&](soci::session& s) { handler(s, e); });
+  t.db().tx([&](soci::session& s) { handler(s, e); });
 }
 
-void fund_task(TestDb& t, const std::string& task, std::int64_t units, std::int64_t pay,
+void fund_task(SettlementDb& t, const std::string& task, std::int64_t units, std::int64_t pay,
                const std::string& category = "rd_design") {
   auto dep = http::Request();
   dep.principal = kEnt;
   dep.headers["idempotency-key"] = "dep-" + task;
   dep.body = json{{"amount", {{"amount_fen", units * pay}, {"currency", "CNY"}}}}.dump();
-  REQUIRE(post_deposit(t.db, dep).status == 201);
+  REQUIRE(post_deposit(t.db(), dep).status == 201);
   deliver(t, "task.created",
           {{"task_id", task},
            {"enterprise_id", "ent_1"},
@@ -79,11 +79,11 @@ json accepted(const std::string& asg, const std::string& task, std::int64_t amou
           {"title", "Label images"},       {"automatic", false},   {"accepted_at_ms", clock::now_ms()}};
 }
 
-http::Response preview(TestDb& t, const auth::Principal& who, const std::string& offer) {
+http::Response preview(SettlementDb& t, const auth::Principal& who, const std::string& offer) {
   http::Request r;
   r.principal = who;
   r.params["id"] = offer;
-  return get_net_pay_preview(t.db, r);
+  return get_net_pay_preview(t.db(), r);
 }
 
 http::Response quote(const auth::Principal& who, std::map<std::string, std::string> query) {
@@ -108,9 +108,9 @@ http::Problem problem_of(F&& call) {
 }
 
 // The settlement.completed data of the assignment.
-json completed(TestDb& t, const std::string& assignment) {
+json completed(SettlementDb& t, const std::string& assignment) {
   json out;
-  t.db.with([&](soci::session& s) {
+  t.db().with([&](soci::session& s) {
     soci::rowset<soci::row> rows = s.prepare << "SELECT envelope FROM outbox ORDER BY id";
     for (const auto& r : rows) {
       const json env = json::parse(db::get_str(r, 0));
@@ -123,21 +123,21 @@ json completed(TestDb& t, const std::string& assignment) {
 }  // namespace
 
 TEST_CASE("offer.created: kept once per offer; malformed terms refused") {
-  TestDb t;
+  SettlementDb t;
   deliver(t, "offer.created", offer_created("ofr_1", "tsk_a", 10'000), on_offer_created);
   deliver(t, "offer.created", offer_created("ofr_1", "tsk_a", 10'000), on_offer_created);  // a repeat
-  t.db.with([](soci::session& s) { CHECK(TestDb::count(s, "SELECT COUNT(*) FROM offers") == 1); });
+  t.db().with([](soci::session& s) { CHECK(crowd::testing::ServiceDb::count(s, "SELECT COUNT(*) FROM offers") == 1); });
   auto bad = offer_created("ofr_2", "tsk_a", 10'000);
   bad["amount_fen"] = 9'999;
   CHECK_THROWS_AS(deliver(t, "offer.created", bad, on_offer_created), events::Refusal);
   bad = offer_created("ofr_3", "tsk_a", 10'000);
   bad.erase("worker_id");
   CHECK_THROWS(deliver(t, "offer.created", bad, on_offer_created));
-  t.db.with([](soci::session& s) { CHECK(TestDb::count(s, "SELECT COUNT(*) FROM offers") == 1); });
+  t.db().with([](soci::session& s) { CHECK(crowd::testing::ServiceDb::count(s, "SELECT COUNT(*) FROM offers") == 1); });
 }
 
 TEST_CASE("net pay preview: the owner only; unknown offers say to try again; figures equal the settlement's") {
-  TestDb t;
+  SettlementDb t;
   fund_task(t, "tsk_a", 3, 1'000'000);
   deliver(t, "offer.created", offer_created("ofr_1", "tsk_a", 1'000'000), on_offer_created);
 
@@ -168,7 +168,8 @@ TEST_CASE("net pay preview: the owner only; unknown offers say to try again; fig
   CHECK(p["tax_computation"]["method"] == "cumulative");
   CHECK(p["basis"] == "current tax state; later payments this month change it");
   // The preview writes nothing: the worker's tax state is still empty.
-  t.db.with([](soci::session& s) { CHECK(TestDb::count(s, "SELECT COUNT(*) FROM iit_years") == 0); });
+  t.db().with(
+      [](soci::session& s) { CHECK(crowd::testing::ServiceDb::count(s, "SELECT COUNT(*) FROM iit_years") == 0); });
   CHECK(preview(t, kWorker, "ofr_1").body == r.body);
 
   // Settled: the same figures to the fen, and the same IIT computation.
@@ -182,7 +183,7 @@ TEST_CASE("net pay preview: the owner only; unknown offers say to try again; fig
   http::Request sr;
   sr.principal = kWorker;
   sr.params["id"] = d["settlement_id"].get<std::string>();
-  CHECK(json::parse(get_settlement(t.db, sr).body)["tax_computation"] == p["tax_computation"]);
+  CHECK(json::parse(get_settlement(t.db(), sr).body)["tax_computation"] == p["tax_computation"]);
 
   // The tax state moved: a second offer's preview continues the cumulation (114.00 on the next 9,500.00).
   deliver(t, "offer.created", offer_created("ofr_2", "tsk_a", 1'000'000), on_offer_created);
@@ -196,7 +197,7 @@ TEST_CASE("net pay preview: the owner only; unknown offers say to try again; fig
 }
 
 TEST_CASE("net pay preview: the escrow's category decides the fee") {
-  TestDb t;
+  SettlementDb t;
   fund_task(t, "tsk_l", 1, 10'000, "life_service");
   deliver(t, "offer.created", offer_created("ofr_l", "tsk_l", 10'000), on_offer_created);  // says rd_design
   const json p = json::parse(preview(t, kWorker, "ofr_l").body);

@@ -5,13 +5,13 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "common/domain/fees.hpp"
 #include "common/json_text.hpp"
+#include "services/settlement/fees.hpp"
 
 namespace crowd::settlement {
 
-std::string status_after(const EscrowState& e) {
-  return e.units_open() == 0 ? "closed" : "held";
+EscrowStatus status_after(const EscrowState& e) {
+  return e.units_open() == 0 ? EscrowStatus::closed : EscrowStatus::held;
 }
 
 std::optional<std::string> hold_request_problem(const HoldRequest& h) {
@@ -29,7 +29,7 @@ std::optional<std::string> hold_request_problem(const HoldRequest& h) {
 }
 
 std::optional<std::string> release_problem(const EscrowState& e, std::int64_t units) {
-  if (e.status != "held") return "escrow of " + e.task_id + " is " + e.status + ", not held";
+  if (e.status != EscrowStatus::held) return "escrow of " + e.task_id + " is " + to_string(e.status) + ", not held";
   if (units <= 0) return "units_released must be > 0";
   if (units > e.units_open()) {
     return "units_released " + std::to_string(units) + " > units still open " + std::to_string(e.units_open());
@@ -82,7 +82,7 @@ std::optional<std::string> offer_problem(const OfferTerms& o) {
 }
 
 std::optional<std::string> settlement_problem(const EscrowState& e, const Acceptance& a) {
-  if (e.status != "held") return "escrow of " + e.task_id + " is " + e.status + ", not held";
+  if (e.status != EscrowStatus::held) return "escrow of " + e.task_id + " is " + to_string(e.status) + ", not held";
   if (a.task_id != e.task_id) return "task mismatch";
   if (a.enterprise_id != e.enterprise_id) return "enterprise_id differs from the escrow's";
   if (a.currency != "CNY") return "currency must be CNY, got " + a.currency;
@@ -117,9 +117,15 @@ Split split_amount(std::int64_t amount_fen, std::int64_t fee_fen, std::int64_t i
 
 Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
                       int tax_year, int tax_month) {
+  return compute_payout(category, amount_fen, tax_before, tax_year, tax_month, domain::fee_max_share_bp());
+}
+
+Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
+                      int tax_year, int tax_month, int fee_max_share_bp) {
   if (amount_fen <= 0) throw std::invalid_argument("settled amount must be > 0");
-  const std::int64_t fee = domain::platform_fee(category, amount_fen);
   Payout p;
+  p.fee = domain::quote_fee(category, amount_fen, fee_max_share_bp);
+  const std::int64_t fee = p.fee.fee_fen;
   p.tax_year = tax_year;
   p.tax_month = tax_month;
   p.tax_after = tax_before;
@@ -227,7 +233,7 @@ std::optional<std::string> assignment_figures_problem(const EscrowState& e, cons
 std::optional<std::string> reserve_problem(const EscrowState& e, const ReserveRequest& r, std::int64_t unreserved_fen) {
   if (auto p = assignment_figures_problem(e, r)) return p;
   if (r.worker_id.empty()) return "bad worker_id";
-  if (e.status != "held") return "escrow of " + e.task_id + " is " + e.status + ", not held";
+  if (e.status != EscrowStatus::held) return "escrow of " + e.task_id + " is " + to_string(e.status) + ", not held";
   if (r.units > e.units_open()) {
     return "units " + std::to_string(r.units) + " > units still open " + std::to_string(e.units_open());
   }
@@ -324,6 +330,44 @@ std::vector<TransferSpec> merge_settlement_legs(const std::vector<TransferSpec>&
     }
   }
   return out;
+}
+
+ReserveRequest reserve_request_of(const AssignmentFigures& f, const std::optional<EscrowState>& escrow) {
+  ReserveRequest r;
+  r.assignment_id = f.assignment_id;
+  r.task_id = f.task_id;
+  r.enterprise_id = f.enterprise_id;
+  r.worker_id = f.worker_id;
+  r.units = f.units;
+  if (f.amount_fen) {
+    r.amount_fen = *f.amount_fen;
+  } else if (escrow) {
+    r.amount_fen = checked_mul(f.units, escrow->pay_per_unit_fen).value_or(-1);
+  }
+  return r;
+}
+
+Reservation reservation_of(const ReserveRequest& r, ReservationStatus status) {
+  Reservation x;
+  x.assignment_id = r.assignment_id;
+  x.task_id = r.task_id;
+  x.enterprise_id = r.enterprise_id;
+  x.worker_id = r.worker_id;
+  x.units = r.units;
+  x.amount_fen = r.amount_fen;
+  x.status = status;
+  return x;
+}
+
+domain::IitYearState iit_state_of(const std::optional<IitYearRow>& row) {
+  if (!row) return {};
+  return domain::IitYearState{row->year, row->cum_income_fen, row->cum_withheld_fen, row->consecutive_months,
+                              row->last_month};
+}
+
+IitYearRow iit_row_of(const domain::IitYearState& state) {
+  return IitYearRow{state.year, state.cum_income_fen, state.cum_withheld_fen, state.consecutive_months,
+                    state.last_month};
 }
 
 }  // namespace crowd::settlement

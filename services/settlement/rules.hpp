@@ -9,43 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "common/domain/iit.hpp"
+#include "services/settlement/fees.hpp"
+#include "services/settlement/iit.hpp"
 #include "services/settlement/ledger.hpp"
+#include "services/settlement/model.hpp"
 
 namespace crowd::settlement {
 
-// One task's escrow as stored in the escrows table.
-struct EscrowState {
-  std::string task_id;
-  std::string enterprise_id;
-  std::string category;
-  std::string status;  // "held", "rejected", "closed" (every unit settled or released)
-  std::int64_t pay_per_unit_fen = 0;
-  std::int64_t units_total = 0;
-  std::int64_t units_settled = 0;
-  std::int64_t units_released = 0;
-  std::int64_t held_fen = 0;
-  std::int64_t settled_fen = 0;
-  std::int64_t released_fen = 0;
-
-  std::int64_t remaining_fen() const { return held_fen - settled_fen - released_fen; }
-  std::int64_t units_open() const { return units_total - units_settled - units_released; }
-};
-
 // The status after units were settled or released: closed when no unit is left.
-std::string status_after(const EscrowState& e);
-
-// task.created as settlement reads it.
-struct HoldRequest {
-  std::string task_id;
-  std::string enterprise_id;
-  std::string category;
-  std::string title;
-  std::string currency;
-  std::int64_t units = 0;
-  std::int64_t pay_per_unit_fen = 0;
-  std::int64_t budget_fen = 0;
-};
+EscrowStatus status_after(const EscrowState& e);
 
 // nullopt when the request is well formed (units > 0, pay > 0, budget = units × pay, CNY); else why not.
 // A malformed request is a contract breach by the producer: it is retried and then dead-lettered.
@@ -67,21 +39,6 @@ std::string release_transfer_id(const std::string& task_id, const std::string& r
 // The assignment of an "asg:" release; nullopt for "cancel".
 std::optional<std::string> released_assignment(const std::string& release_id);
 
-// delivery.accepted as settlement reads it.
-struct Acceptance {
-  std::string submission_id;
-  std::string assignment_id;
-  std::string task_id;
-  std::string enterprise_id;
-  std::string worker_id;
-  std::string category;
-  std::string title;
-  std::string currency;
-  std::int64_t units = 0;
-  std::int64_t amount_fen = 0;
-  std::int64_t accepted_at_ms = 0;
-};
-
 // offer.created as settlement reads it (see OfferRecord in store.hpp): nullopt when well formed (ids
 // non-empty without ':', units > 0, pay > 0, amount = units × pay, CNY); else why not.
 struct OfferTerms {
@@ -100,15 +57,6 @@ std::optional<std::string> offer_problem(const OfferTerms& o);
 // task and enterprise, amount = units × pay per unit, the units and the money must still be in escrow.
 std::optional<std::string> settlement_problem(const EscrowState& e, const Acceptance& a);
 
-// How one settled amount splits. Pair assertions: amount = fee + worker_gross, worker_gross = iit + net,
-// every part >= 0.
-struct Split {
-  std::int64_t amount_fen = 0;
-  std::int64_t fee_fen = 0;
-  std::int64_t worker_gross_fen = 0;
-  std::int64_t iit_fen = 0;
-  std::int64_t net_fen = 0;
-};
 // Throws std::logic_error when fee is outside [0, amount] or iit outside [0, amount − fee].
 Split split_amount(std::int64_t amount_fen, std::int64_t fee_fen, std::int64_t iit_fen);
 
@@ -120,6 +68,7 @@ Split split_amount(std::int64_t amount_fen, std::int64_t fee_fen, std::int64_t i
 // caller decides whether to store it (settlement) or not (preview).
 struct Payout {
   Split split;
+  domain::FeeQuote fee;  // how split.fee_fen came about (the rule's minimum, the cap on its share)
   int tax_year = 0;
   int tax_month = 0;
   bool withholds = false;                     // gross > 0: the payment enters the worker's IIT cumulation
@@ -135,6 +84,14 @@ struct Payout {
 // (withhold_cumulative's rules); std::logic_error when the split breaks its pair assertions.
 Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
                       int tax_year, int tax_month);
+// The same with the fee capped at fee_max_share_bp of the amount instead of the configured share (fees.hpp).
+Payout compute_payout(const std::string& category, std::int64_t amount_fen, const domain::IitYearState& tax_before,
+                      int tax_year, int tax_month, int fee_max_share_bp);
+
+// The IIT year state the cumulative method reads (a default state, "nothing yet", for no row), and the row of
+// a state.
+domain::IitYearState iit_state_of(const std::optional<IitYearRow>& row);
+IitYearRow iit_row_of(const domain::IitYearState& state);
 
 // The linked transfers of one settlement, all leaving the task's escrow: "stl:{asg}:fee" → fee revenue,
 // "stl:{asg}:iit" → IIT payable, "stl:{asg}:net" → the worker's payable. Zero amounts are left out.
@@ -155,38 +112,16 @@ std::vector<TransferSpec> settlement_legs_from(const std::string& from, const st
 // share and "dsp:{asg}:refund" to the enterprise) or voided ("void:{asg}" back to the task escrow: rejected,
 // expired, or released by matching after a cancel). Whatever comes first of assignment.created, acceptance,
 // ruling and void creates the row; later ones compare their figures with it.
-inline constexpr const char* kReserved = "reserved";
-inline constexpr const char* kPosted = "posted";
-inline constexpr const char* kVoided = "voided";
-
-struct Reservation {
-  std::string assignment_id;
-  std::string task_id;
-  std::string enterprise_id;
-  std::string worker_id;
-  std::int64_t units = 0;
-  std::int64_t amount_fen = 0;
-  std::string status = kReserved;
-  std::string ended_by;       // "" while reserved; acceptance | ruling | rejected | expired | released
-  bool moved_money = true;    // false: a tombstone (a void came first and the escrow could not lend the money)
-  std::string settlement_id;  // acceptance, or a ruling with a worker share
-  std::string dispute_id;     // ruling
-  std::int64_t refund_fen = 0;
-};
-
 std::string reserve_transfer_id(const std::string& assignment_id);  // "rsv:{asg}"
 std::string void_transfer_id(const std::string& assignment_id);     // "void:{asg}"
 std::string refund_transfer_id(const std::string& assignment_id);   // "dsp:{asg}:refund"
 
-// What an event says an assignment holds (assignment.created, or an acceptance, ruling or void that came first).
-struct ReserveRequest {
-  std::string assignment_id;
-  std::string task_id;
-  std::string enterprise_id;
-  std::string worker_id;
-  std::int64_t units = 0;
-  std::int64_t amount_fen = 0;
-};
+// What the assignment holds: the event's amount, else units × the escrow's pay (-1 when that overflows or
+// no escrow is known: refused by the checks below).
+ReserveRequest reserve_request_of(const AssignmentFigures& f, const std::optional<EscrowState>& escrow);
+// The row of an assignment's reservation, from the figures of the event that names it.
+Reservation reservation_of(const ReserveRequest& r, ReservationStatus status);
+
 // Figures that can describe an assignment at all (ids without ':', units > 0, amount = units × the escrow's
 // pay, same task and enterprise as the escrow): nullopt when they do.
 std::optional<std::string> assignment_figures_problem(const EscrowState& e, const ReserveRequest& r);
@@ -198,19 +133,6 @@ std::optional<std::string> reserve_problem(const EscrowState& e, const ReserveRe
 // worker, units, amount), else what differs (a contradiction: refused).
 std::optional<std::string> reservation_mismatch(const Reservation& known, const ReserveRequest& r);
 
-// dispute.resolved as settlement reads it (schemas/events/dispute.resolved.schema.json).
-struct Ruling {
-  std::string dispute_id;
-  std::string assignment_id;
-  std::string task_id;
-  std::string enterprise_id;
-  std::string worker_id;
-  std::string operator_id;
-  std::int64_t units = 0;
-  std::int64_t amount_fen = 0;        // the assignment's reserved amount (units × pay)
-  std::int64_t worker_share_fen = 0;  // 0..amount_fen: split and taxed like pay; the rest is refunded
-  std::int64_t resolved_at_ms = 0;
-};
 // nullopt when well formed (ids non-empty without ':', units > 0, amount > 0, 0 <= share <= amount).
 std::optional<std::string> ruling_problem(const Ruling& r);
 

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "common/domain/fees.hpp"
+#include "services/settlement/fees.hpp"
 
 using namespace crowd::settlement;
 
@@ -15,7 +15,7 @@ EscrowState held_escrow() {
   e.task_id = "tsk_1";
   e.enterprise_id = "ent_1";
   e.category = "rd_design";
-  e.status = "held";
+  e.status = EscrowStatus::held;
   e.pay_per_unit_fen = 10'000;
   e.units_total = 5;
   e.held_fen = 50'000;
@@ -64,7 +64,7 @@ TEST_CASE("release: only held escrows, only open units, only money that is there
   e.settled_fen = 20'000;
   CHECK_FALSE(release_problem(e, 3));
   CHECK(release_problem(e, 4));
-  e.status = "rejected";
+  e.status = EscrowStatus::rejected;
   CHECK(release_problem(e, 1));
 }
 
@@ -97,7 +97,7 @@ TEST_CASE("settlement: amount must be units × pay of the escrow and still be he
   CHECK(settlement_problem(drained, acceptance(2, 20'000)));
   CHECK_FALSE(settlement_problem(drained, acceptance(1, 10'000)));
   EscrowState closed = e;
-  closed.status = "closed";
+  closed.status = EscrowStatus::closed;
   CHECK(settlement_problem(closed, acceptance(1, 10'000)));
 }
 
@@ -226,14 +226,28 @@ TEST_CASE("payout: minimum fee, a fee that takes everything, bad inputs") {
   CHECK(small.split.iit_fen == 0);
   CHECK(small.split.net_fen == 900);
   CHECK(small.withholds);
-  // The floor is never above the amount: 0.50 yuan is all fee, nothing enters the tax cumulation.
-  const Payout all_fee = compute_payout("rd_design", 50, none, 2026, 1);
+  // With the fee allowed the whole amount (a share of 10000 bp, the rule before issue 9 §6), the floor is never
+  // above the amount: 0.50 yuan is all fee, nothing enters the tax cumulation.
+  const Payout all_fee = compute_payout("rd_design", 50, none, 2026, 1, 10'000);
   CHECK(all_fee.split.fee_fen == 50);
   CHECK(all_fee.split.net_fen == 0);
   CHECK_FALSE(all_fee.withholds);
   CHECK(all_fee.computation_json().is_null());
   CHECK(all_fee.computation_text() == "null");
   CHECK(all_fee.tax_after.cum_income_fen == 0);
+  // With the configured cap (20 % by default) the floor never eats a small price: 0.50 → fee 0.10, net 0.40;
+  // 0.10 → fee 0.02, net 0.08 (micro-piecework pays its worker).
+  const Payout capped = compute_payout("rd_design", 50, none, 2026, 1);
+  CHECK(capped.split.fee_fen == 10);
+  CHECK(capped.split.net_fen == 40);
+  CHECK(capped.fee.cap_applied);
+  CHECK(capped.withholds);
+  const Payout micro = compute_payout("knowledge", 10, none, 2026, 1);
+  CHECK(micro.split.fee_fen == 2);
+  CHECK(micro.split.net_fen == 8);
+  const Payout large = compute_payout("rd_design", 1'000'000, none, 2026, 1);
+  CHECK(large.split.fee_fen == 50'000);
+  CHECK_FALSE(large.fee.cap_applied);
 
   CHECK_THROWS_AS(compute_payout("unknown", 1'000, none, 2026, 1), std::invalid_argument);
   CHECK_THROWS_AS(compute_payout("rd_design", 0, none, 2026, 1), std::invalid_argument);

@@ -42,14 +42,14 @@
 #include <thread>
 
 #include "common/clock.hpp"
-#include "common/domain/fees.hpp"
-#include "common/domain/iit.hpp"
 #include "services/settlement/api.hpp"
 #include "services/settlement/consumers.hpp"
+#include "services/settlement/fees.hpp"
+#include "services/settlement/iit.hpp"
 #include "services/settlement/ledger.hpp"
 #include "services/settlement/rules.hpp"
 #include "services/settlement/store.hpp"
-#include "services/settlement/test_db.hpp"
+#include "services/settlement/test_support.hpp"
 
 using namespace crowd;
 using namespace crowd::settlement;
@@ -667,7 +667,7 @@ class Simulation {
   bool hold_committed(const std::string& task_id) {
     return db_.db().with([&](soci::session& s) {
       const auto e = load_escrow(s, task_id);
-      return e && (e->status == "held" || e->status == "closed");
+      return e && (e->status == EscrowStatus::held || e->status == EscrowStatus::closed);
     });
   }
 

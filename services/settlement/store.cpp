@@ -25,34 +25,42 @@ void expect_one_row(db::Prepared& st, const std::string& what) {
 
 }  // namespace
 
-std::optional<EscrowState> load_escrow(soci::session& s, const std::string& task_id) {
-  const soci::row* found =
-      db::prepared(s,
-                   "SELECT task_id, enterprise_id, category, status, pay_per_unit_fen, units_total, units_settled, "
-                   "units_released, held_fen, settled_fen, released_fen FROM escrows WHERE task_id = :t")
-          .run(task_id)
-          .row();
-  if (found != nullptr) {
-    const soci::row& r = *found;
-    EscrowState e;
-    e.task_id = get_str(r, 0);
-    e.enterprise_id = get_str(r, 1);
-    e.category = get_str(r, 2);
-    e.status = get_str(r, 3);
-    e.pay_per_unit_fen = get_i64(r, 4);
-    e.units_total = get_i64(r, 5);
-    e.units_settled = get_i64(r, 6);
-    e.units_released = get_i64(r, 7);
-    e.held_fen = get_i64(r, 8);
-    e.settled_fen = get_i64(r, 9);
-    e.released_fen = get_i64(r, 10);
-    return e;
-  }
-  return std::nullopt;
+namespace {
+
+constexpr const char* kEscrowColumns =
+    "task_id, enterprise_id, category, status, pay_per_unit_fen, units_total, units_settled, units_released, "
+    "held_fen, settled_fen, released_fen";
+const std::string kLoadEscrow = std::string("SELECT ") + kEscrowColumns + " FROM escrows WHERE task_id = :t";
+
+EscrowState escrow_of(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kEscrowColumns));
+  EscrowState e;
+  e.task_id = r.str();
+  e.enterprise_id = r.str();
+  e.category = r.str();
+  e.status = escrow_status_of(r.str());
+  e.pay_per_unit_fen = r.i64();
+  e.units_total = r.i64();
+  e.units_settled = r.i64();
+  e.units_released = r.i64();
+  e.held_fen = r.i64();
+  e.settled_fen = r.i64();
+  e.released_fen = r.i64();
+  r.done();
+  return e;
 }
 
-void save_hold_outcome(soci::session& s, const HoldRequest& h, const std::string& status, std::int64_t held_fen,
+}  // namespace
+
+std::optional<EscrowState> load_escrow(soci::session& s, const std::string& task_id) {
+  const soci::row* found = db::prepared(s, kLoadEscrow).run(task_id).row();
+  if (found == nullptr) return std::nullopt;
+  return escrow_of(*found);
+}
+
+void save_hold_outcome(soci::session& s, const HoldRequest& h, EscrowStatus outcome, std::int64_t held_fen,
                        const std::string& hold_transfer_id) {
+  const std::string status = to_string(outcome);
   const long long now = clock::now_ms();
   const long long held = held_fen, pay = h.pay_per_unit_fen, units = h.units;
   const std::string account = task_escrow(h.task_id);
@@ -83,7 +91,7 @@ void add_released(soci::session& s, const EscrowState& before, std::int64_t unit
   after.units_released += units;
   after.released_fen += amount_fen;
   const long long u = units, a = amount_fen, now = clock::now_ms(), before_units = before.units_released;
-  const std::string status = status_after(after);
+  const std::string status = to_string(status_after(after));
   auto& st = db::prepared(s,
                           "UPDATE escrows SET units_released = units_released + :u, released_fen = released_fen + :a, "
                           "status = :st, release_transfer_id = :tr, updated_at_ms = :now "
@@ -97,7 +105,7 @@ void add_settled(soci::session& s, const EscrowState& before, std::int64_t units
   after.units_settled += units;
   after.settled_fen += amount_fen;
   const long long u = units, a = amount_fen, now = clock::now_ms(), before_units = before.units_settled;
-  const std::string status = status_after(after);
+  const std::string status = to_string(status_after(after));
   auto& st = db::prepared(s,
                           "UPDATE escrows SET units_settled = units_settled + :u, settled_fen = settled_fen + :a, "
                           "status = :st, updated_at_ms = :now WHERE task_id = :t AND units_settled = :b")
@@ -107,40 +115,43 @@ void add_settled(soci::session& s, const EscrowState& before, std::int64_t units
 
 namespace {
 
-constexpr const char* kSettlementColumns =
-    "SELECT id, assignment_id, submission_id, task_id, enterprise_id, worker_id, category, title, units, "
-    "amount_fen, fee_fen, worker_gross_fen, iit_fen, net_fen, currency, tax_year, tax_month, computation, "
-    "accepted_at_ms, settled_at_ms, kind, dispute_id FROM settlements ";
+constexpr const char* kSettlementList =
+    "id, assignment_id, submission_id, task_id, enterprise_id, worker_id, category, title, units, amount_fen, "
+    "fee_fen, worker_gross_fen, iit_fen, net_fen, currency, tax_year, tax_month, computation, accepted_at_ms, "
+    "settled_at_ms, kind, dispute_id";
+const std::string kSettlementColumns = std::string("SELECT ") + kSettlementList + " FROM settlements ";
 
-SettlementRecord settlement_of(const soci::row& r) {
+SettlementRecord settlement_of(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kSettlementList));
   SettlementRecord x;
-  x.id = get_str(r, 0);
-  x.assignment_id = get_str(r, 1);
-  x.submission_id = get_str(r, 2);
-  x.task_id = get_str(r, 3);
-  x.enterprise_id = get_str(r, 4);
-  x.worker_id = get_str(r, 5);
-  x.category = get_str(r, 6);
-  x.title = get_str(r, 7);
-  x.units = get_i64(r, 8);
-  x.split.amount_fen = get_i64(r, 9);
-  x.split.fee_fen = get_i64(r, 10);
-  x.split.worker_gross_fen = get_i64(r, 11);
-  x.split.iit_fen = get_i64(r, 12);
-  x.split.net_fen = get_i64(r, 13);
-  x.currency = get_str(r, 14);
-  x.tax_year = static_cast<int>(get_i64(r, 15));
-  x.tax_month = static_cast<int>(get_i64(r, 16));
-  x.computation = get_str(r, 17);
-  x.accepted_at_ms = get_i64(r, 18);
-  x.settled_at_ms = get_i64(r, 19);
-  x.kind = get_str(r, 20);
-  x.dispute_id = db::get_opt_str(r, 21).value_or("");
+  x.id = r.str();
+  x.assignment_id = r.str();
+  x.submission_id = r.str();
+  x.task_id = r.str();
+  x.enterprise_id = r.str();
+  x.worker_id = r.str();
+  x.category = r.str();
+  x.title = r.str();
+  x.units = r.i64();
+  x.split.amount_fen = r.i64();
+  x.split.fee_fen = r.i64();
+  x.split.worker_gross_fen = r.i64();
+  x.split.iit_fen = r.i64();
+  x.split.net_fen = r.i64();
+  x.currency = r.str();
+  x.tax_year = r.i32();
+  x.tax_month = r.i32();
+  x.computation = r.str();
+  x.accepted_at_ms = r.i64();
+  x.settled_at_ms = r.i64();
+  x.kind = r.str();
+  x.dispute_id = r.opt_str().value_or("");
+  r.done();
   return x;
 }
 
 std::optional<SettlementRecord> first_settlement(soci::session& s, const std::string& where, const std::string& v) {
-  const soci::row* r = db::prepared(s, std::string(kSettlementColumns) + where).run(v).row();
+  const soci::row* r = db::prepared(s, kSettlementColumns + where).run(v).row();
   if (r == nullptr) return std::nullopt;
   return settlement_of(*r);
 }
@@ -162,7 +173,7 @@ std::vector<SettlementRecord> settlements_of_task(soci::session& s, const std::s
   const std::string worker = worker_id.value_or("");
   const int only_worker = worker_id ? 1 : 0;
   soci::rowset<soci::row> rows =
-      (s.prepare << std::string(kSettlementColumns) +
+      (s.prepare << kSettlementColumns +
                         "WHERE task_id = :t AND id > :after AND (:ow = 0 OR worker_id = :w) ORDER BY id LIMIT :lim",
        soci::use(task_id), soci::use(after_id), soci::use(only_worker), soci::use(worker), soci::use(limit));
   for (const auto& r : rows) out.push_back(settlement_of(r));
@@ -175,7 +186,7 @@ std::vector<SettlementRecord> settlements_of_worker(soci::session& s, const std:
   const long long from = from_ms, to = to_ms;
   soci::rowset<soci::row> rows =
       (s.prepare
-           << std::string(kSettlementColumns) +
+           << kSettlementColumns +
                   "WHERE worker_id = :w AND settled_at_ms >= :f AND settled_at_ms < :t ORDER BY settled_at_ms, id",
        soci::use(worker_id), soci::use(from), soci::use(to));
   for (const auto& r : rows) out.push_back(settlement_of(r));
@@ -206,29 +217,39 @@ void mark_settlement_ruling(soci::session& s, const std::string& settlement_id, 
   expect_one_row(st, "settlement " + settlement_id + " vanished");
 }
 
-std::optional<Reservation> load_reservation(soci::session& s, const std::string& assignment_id) {
-  const soci::row* found =
-      db::prepared(s,
-                   "SELECT assignment_id, task_id, enterprise_id, worker_id, units, amount_fen, status, ended_by, "
-                   "moved_money, settlement_id, dispute_id, refund_fen FROM reservations WHERE assignment_id = :a")
-          .run(assignment_id)
-          .row();
-  if (found == nullptr) return std::nullopt;
-  const soci::row& r = *found;
+namespace {
+
+constexpr const char* kReservationColumns =
+    "assignment_id, task_id, enterprise_id, worker_id, units, amount_fen, status, ended_by, moved_money, "
+    "settlement_id, dispute_id, refund_fen";
+const std::string kLoadReservation =
+    std::string("SELECT ") + kReservationColumns + " FROM reservations WHERE assignment_id = :a";
+
+Reservation reservation_row(const soci::row& row) {
+  db::RowReader r(row, db::column_count(kReservationColumns));
   Reservation x;
-  x.assignment_id = get_str(r, 0);
-  x.task_id = get_str(r, 1);
-  x.enterprise_id = get_str(r, 2);
-  x.worker_id = get_str(r, 3);
-  x.units = get_i64(r, 4);
-  x.amount_fen = get_i64(r, 5);
-  x.status = get_str(r, 6);
-  x.ended_by = db::get_opt_str(r, 7).value_or("");
-  x.moved_money = get_i64(r, 8) != 0;
-  x.settlement_id = db::get_opt_str(r, 9).value_or("");
-  x.dispute_id = db::get_opt_str(r, 10).value_or("");
-  x.refund_fen = get_i64(r, 11);
+  x.assignment_id = r.str();
+  x.task_id = r.str();
+  x.enterprise_id = r.str();
+  x.worker_id = r.str();
+  x.units = r.i64();
+  x.amount_fen = r.i64();
+  x.status = reservation_status_of(r.str());
+  x.ended_by = r.opt_str().value_or("");
+  x.moved_money = r.flag();
+  x.settlement_id = r.opt_str().value_or("");
+  x.dispute_id = r.opt_str().value_or("");
+  x.refund_fen = r.i64();
+  r.done();
   return x;
+}
+
+}  // namespace
+
+std::optional<Reservation> load_reservation(soci::session& s, const std::string& assignment_id) {
+  const soci::row* found = db::prepared(s, kLoadReservation).run(assignment_id).row();
+  if (found == nullptr) return std::nullopt;
+  return reservation_row(*found);
 }
 
 namespace {
@@ -245,16 +266,17 @@ void insert_reservation(soci::session& s, const Reservation& r) {
                "amount_fen, status, ended_by, moved_money, settlement_id, dispute_id, refund_fen, created_at_ms, "
                "updated_at_ms) VALUES (:a, :t, :e, :w, :acc, :u, :amt, :st, :end, :mv, :stl, :d, :rf, :now, :now2)")
       .run(r.assignment_id, r.task_id, r.enterprise_id, r.worker_id, assignment_reserved(r.assignment_id), r.units,
-           r.amount_fen, r.status, null_if_empty(r.ended_by), r.moved_money ? 1 : 0, null_if_empty(r.settlement_id),
-           null_if_empty(r.dispute_id), r.refund_fen, clock::now_ms(), clock::now_ms());
+           r.amount_fen, std::string(to_string(r.status)), null_if_empty(r.ended_by), r.moved_money ? 1 : 0,
+           null_if_empty(r.settlement_id), null_if_empty(r.dispute_id), r.refund_fen, clock::now_ms(), clock::now_ms());
 }
 
 void end_reservation(soci::session& s, const Reservation& after) {
-  auto& st = db::prepared(s,
-                          "UPDATE reservations SET status = :st, ended_by = :end, settlement_id = :stl, dispute_id = "
-                          ":d, refund_fen = :rf, updated_at_ms = :now WHERE assignment_id = :a AND status = 'reserved'")
-                 .run(after.status, null_if_empty(after.ended_by), null_if_empty(after.settlement_id),
-                      null_if_empty(after.dispute_id), after.refund_fen, clock::now_ms(), after.assignment_id);
+  auto& st =
+      db::prepared(s,
+                   "UPDATE reservations SET status = :st, ended_by = :end, settlement_id = :stl, dispute_id = "
+                   ":d, refund_fen = :rf, updated_at_ms = :now WHERE assignment_id = :a AND status = 'reserved'")
+          .run(std::string(to_string(after.status)), null_if_empty(after.ended_by), null_if_empty(after.settlement_id),
+               null_if_empty(after.dispute_id), after.refund_fen, clock::now_ms(), after.assignment_id);
   expect_one_row(st, "reservation of " + after.assignment_id + " is no longer reserved");
 }
 
@@ -265,7 +287,7 @@ void add_ruled(soci::session& s, const EscrowState& before, std::int64_t units, 
   after.settled_fen += share_fen;
   after.released_fen += refund_fen;
   const long long u = units, a = share_fen, r = refund_fen, now = clock::now_ms(), before_units = before.units_settled;
-  const std::string status = status_after(after);
+  const std::string status = to_string(status_after(after));
   soci::statement st =
       (s.prepare << "UPDATE escrows SET units_settled = units_settled + :u, settled_fen = settled_fen + :a, "
                     "released_fen = released_fen + :r, status = :st, updated_at_ms = :now "
@@ -275,44 +297,26 @@ void add_ruled(soci::session& s, const EscrowState& before, std::int64_t units, 
   expect_one_row(st, "escrow of " + before.task_id + " changed concurrently (ruling)");
 }
 
+namespace {
+
+constexpr const char* kIitYearColumns = "year, cum_income_fen, cum_withheld_fen, consecutive_months, last_month";
+const std::string kLoadIitYear =
+    std::string("SELECT ") + kIitYearColumns + " FROM iit_years WHERE worker_id = :w AND year = :y";
+
+}  // namespace
+
 std::optional<IitYearRow> load_iit_year(soci::session& s, const std::string& worker_id, int year) {
-  const soci::row* found =
-      db::prepared(s,
-                   "SELECT year, cum_income_fen, cum_withheld_fen, consecutive_months, last_month FROM iit_years "
-                   "WHERE worker_id = :w AND year = :y")
-          .run(worker_id, year)
-          .row();
-  if (found != nullptr) {
-    const soci::row& r = *found;
-    IitYearRow y;
-    y.year = static_cast<int>(get_i64(r, 0));
-    y.cum_income_fen = get_i64(r, 1);
-    y.cum_withheld_fen = get_i64(r, 2);
-    y.consecutive_months = static_cast<int>(get_i64(r, 3));
-    y.last_month = static_cast<int>(get_i64(r, 4));
-    return y;
-  }
-  return std::nullopt;
-}
-
-domain::IitYearState iit_state_of(const std::optional<IitYearRow>& row) {
-  if (!row) return {};
-  return domain::IitYearState{row->year, row->cum_income_fen, row->cum_withheld_fen, row->consecutive_months,
-                              row->last_month};
-}
-
-IitYearRow iit_row_of(const domain::IitYearState& state) {
-  return IitYearRow{state.year, state.cum_income_fen, state.cum_withheld_fen, state.consecutive_months,
-                    state.last_month};
-}
-
-PayoutAt payout_at(soci::session& s, const std::string& worker_id, const std::string& category, std::int64_t amount_fen,
-                   std::int64_t at_ms) {
-  const auto ym = clock::cst_year_month(at_ms);
-  PayoutAt out;
-  out.tax_row = load_iit_year(s, worker_id, ym.year);
-  out.payout = compute_payout(category, amount_fen, iit_state_of(out.tax_row), ym.year, ym.month);
-  return out;
+  const soci::row* found = db::prepared(s, kLoadIitYear).run(worker_id, year).row();
+  if (found == nullptr) return std::nullopt;
+  db::RowReader r(*found, db::column_count(kIitYearColumns));
+  IitYearRow y;
+  y.year = r.i32();
+  y.cum_income_fen = r.i64();
+  y.cum_withheld_fen = r.i64();
+  y.consecutive_months = r.i32();
+  y.last_month = r.i32();
+  r.done();
+  return y;
 }
 
 void save_iit_year(soci::session& s, const std::string& worker_id, const std::optional<IitYearRow>& before,
@@ -368,27 +372,48 @@ bool insert_offer(soci::session& s, const OfferRecord& o) {
   return st.get_affected_rows() == 1;
 }
 
+namespace {
+
+constexpr const char* kOfferColumns =
+    "offer_id, task_id, enterprise_id, worker_id, units, pay_per_unit_fen, amount_fen, currency, category, "
+    "expires_at_ms, received_at_ms";
+const std::string kFindOffer = std::string("SELECT ") + kOfferColumns + " FROM offers WHERE offer_id = :o";
+
+}  // namespace
+
 std::optional<OfferRecord> find_offer(soci::session& s, const std::string& offer_id) {
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT offer_id, task_id, enterprise_id, worker_id, units, pay_per_unit_fen, amount_fen, "
-                    "currency, category, expires_at_ms, received_at_ms FROM offers WHERE offer_id = :o",
-       soci::use(offer_id));
-  for (const auto& r : rows) {
+  soci::rowset<soci::row> rows = (s.prepare << kFindOffer, soci::use(offer_id));
+  for (const auto& row : rows) {
+    db::RowReader r(row, db::column_count(kOfferColumns));
     OfferRecord o;
-    o.offer_id = get_str(r, 0);
-    o.task_id = get_str(r, 1);
-    o.enterprise_id = get_str(r, 2);
-    o.worker_id = get_str(r, 3);
-    o.units = get_i64(r, 4);
-    o.pay_per_unit_fen = get_i64(r, 5);
-    o.amount_fen = get_i64(r, 6);
-    o.currency = get_str(r, 7);
-    o.category = get_str(r, 8);
-    o.expires_at_ms = get_i64(r, 9);
-    o.received_at_ms = get_i64(r, 10);
+    o.offer_id = r.str();
+    o.task_id = r.str();
+    o.enterprise_id = r.str();
+    o.worker_id = r.str();
+    o.units = r.i64();
+    o.pay_per_unit_fen = r.i64();
+    o.amount_fen = r.i64();
+    o.currency = r.str();
+    o.category = r.str();
+    o.expires_at_ms = r.i64();
+    o.received_at_ms = r.i64();
+    r.done();
     return o;
   }
   return std::nullopt;
+}
+
+void insert_invoice_seen(soci::session& s, const InvoiceSeen& i) {
+  const long long total = i.total_fen, at = i.issued_at_ms;
+  s << "INSERT INTO invoices_seen (invoice_id, number, enterprise_id, settlement_id, total_fen, issued_at_ms) "
+       "VALUES (:i, :n, :e, :s, :t, :a) ON CONFLICT (invoice_id) DO NOTHING",
+      soci::use(i.invoice_id), soci::use(i.number), soci::use(i.enterprise_id), soci::use(i.settlement_id),
+      soci::use(total), soci::use(at);
+}
+
+bool reconciliation_exists(soci::session& s, const std::string& day) {
+  soci::rowset<soci::row> rows = (s.prepare << "SELECT 1 FROM reconciliations WHERE day = :d", soci::use(day));
+  return rows.begin() != rows.end();
 }
 
 }  // namespace crowd::settlement

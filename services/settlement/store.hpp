@@ -18,7 +18,7 @@ namespace crowd::settlement {
 std::optional<EscrowState> load_escrow(soci::session& s, const std::string& task_id);
 // Inserts a new escrow row (status held with held_fen, or rejected with 0), or, for a task whose earlier
 // hold was rejected, turns that row into the new outcome. Throws when a held/closed row exists.
-void save_hold_outcome(soci::session& s, const HoldRequest& h, const std::string& status, std::int64_t held_fen,
+void save_hold_outcome(soci::session& s, const HoldRequest& h, EscrowStatus outcome, std::int64_t held_fen,
                        const std::string& hold_transfer_id);
 // Adds released units and money (one release of possibly several; release_transfer_id keeps the latest);
 // the escrow's status becomes closed when no unit is left. Conditional on units_released being unchanged.
@@ -26,27 +26,6 @@ void add_released(soci::session& s, const EscrowState& before, std::int64_t unit
                   const std::string& transfer_id);
 // Adds settled units and money (conditional on the units still being open: throws otherwise).
 void add_settled(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t amount_fen);
-
-struct SettlementRecord {
-  std::string id;
-  std::string assignment_id;
-  std::string submission_id;
-  std::string task_id;
-  std::string enterprise_id;
-  std::string worker_id;
-  std::string category;
-  std::string title;
-  std::int64_t units = 0;
-  Split split;
-  std::string currency = "CNY";
-  int tax_year = 0;
-  int tax_month = 0;
-  std::string computation;  // JSON text of the IIT computation
-  std::int64_t accepted_at_ms = 0;
-  std::int64_t settled_at_ms = 0;
-  std::string kind = "acceptance";  // or "ruling" (003: the worker's share of a dispute ruling)
-  std::string dispute_id;           // a ruling's dispute ("" for an acceptance)
-};
 
 std::optional<SettlementRecord> find_settlement(soci::session& s, const std::string& id);
 std::optional<SettlementRecord> find_settlement_by_assignment(soci::session& s, const std::string& assignment_id);
@@ -78,27 +57,7 @@ void end_reservation(soci::session& s, const Reservation& after);
 void add_ruled(soci::session& s, const EscrowState& before, std::int64_t units, std::int64_t share_fen,
                std::int64_t refund_fen);
 
-// A worker's cumulation for one tax year; nullopt before the year's first settlement.
-struct IitYearRow {
-  int year = 0;
-  std::int64_t cum_income_fen = 0;
-  std::int64_t cum_withheld_fen = 0;
-  int consecutive_months = 0;
-  int last_month = 0;
-};
 std::optional<IitYearRow> load_iit_year(soci::session& s, const std::string& worker_id, int year);
-// The state the cumulative method reads (a default state, "nothing yet", for no row) and the row of a state.
-domain::IitYearState iit_state_of(const std::optional<IitYearRow>& row);
-IitYearRow iit_row_of(const domain::IitYearState& state);
-// What a payment of amount_fen to the worker at at_ms comes to: the worker's IIT row of that CST year as it
-// stands now, and compute_payout on it for that CST month. Only reads. The one path by which both the
-// settlement of a delivery and the net pay preview of an offer get their figures.
-struct PayoutAt {
-  std::optional<IitYearRow> tax_row;  // the row read (the `before` of save_iit_year)
-  Payout payout;
-};
-PayoutAt payout_at(soci::session& s, const std::string& worker_id, const std::string& category, std::int64_t amount_fen,
-                   std::int64_t at_ms);
 // Inserts (before absent) or updates only if the row still equals `before` (optimistic: a concurrent
 // settlement of the same worker makes this throw, and the event is retried).
 void save_iit_year(soci::session& s, const std::string& worker_id, const std::optional<IitYearRow>& before,
@@ -136,5 +95,20 @@ struct OfferRecord {
 // INSERT ... ON CONFLICT (offer_id) DO NOTHING: false when the offer was already recorded.
 bool insert_offer(soci::session& s, const OfferRecord& o);
 std::optional<OfferRecord> find_offer(soci::session& s, const std::string& offer_id);
+
+// An invoice invoicing issued (invoice.issued), kept for the enterprise's statement.
+struct InvoiceSeen {
+  std::string invoice_id;
+  std::string number;
+  std::string enterprise_id;
+  std::string settlement_id;
+  std::int64_t total_fen = 0;
+  std::int64_t issued_at_ms = 0;
+};
+// Once per invoice id (a repeat inserts nothing).
+void insert_invoice_seen(soci::session& s, const InvoiceSeen& i);
+
+// Whether the reconciliation of `day` (YYYY-MM-DD, CST) was stored (reconcile.hpp).
+bool reconciliation_exists(soci::session& s, const std::string& day);
 
 }  // namespace crowd::settlement

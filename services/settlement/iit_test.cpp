@@ -1,4 +1,4 @@
-#include "common/domain/iit.hpp"
+#include "services/settlement/iit.hpp"
 
 #include <doctest/doctest.h>
 

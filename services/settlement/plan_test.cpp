@@ -1,0 +1,245 @@
+// The pay planner (planner.hpp) over the order in which the events of one assignment can arrive, without a
+// database: what was loaded in, a plan, a no-op or a refusal out.
+#include "services/settlement/planner.hpp"
+
+#include <doctest/doctest.h>
+
+#include <variant>
+
+using namespace crowd::settlement;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'767'225'600'000 + 10LL * 24 * 3600 * 1000;  // 2026-01-11 (CST)
+
+EscrowState escrow() {
+  EscrowState e;
+  e.task_id = "tsk_1";
+  e.enterprise_id = "ent_1";
+  e.category = "rd_design";
+  e.status = EscrowStatus::held;
+  e.pay_per_unit_fen = 100'000;
+  e.units_total = 3;
+  e.held_fen = 300'000;
+  return e;
+}
+
+Acceptance acceptance() {
+  Acceptance a;
+  a.submission_id = "sub_1";
+  a.assignment_id = "asg_1";
+  a.task_id = "tsk_1";
+  a.enterprise_id = "ent_1";
+  a.worker_id = "wkr_1";
+  a.category = "rd_design";
+  a.title = "t";
+  a.currency = "CNY";
+  a.units = 1;
+  a.amount_fen = 100'000;
+  a.accepted_at_ms = kNow - 1000;
+  return a;
+}
+
+Ruling ruling(std::int64_t share) {
+  Ruling d;
+  d.dispute_id = "dsp_1";
+  d.assignment_id = "asg_1";
+  d.task_id = "tsk_1";
+  d.enterprise_id = "ent_1";
+  d.worker_id = "wkr_1";
+  d.operator_id = "op_1";
+  d.units = 1;
+  d.amount_fen = 100'000;
+  d.worker_share_fen = share;
+  d.resolved_at_ms = kNow - 1000;
+  return d;
+}
+
+Reservation reservation(ReservationStatus status, const std::string& ended_by = "") {
+  Reservation r;
+  r.assignment_id = "asg_1";
+  r.task_id = "tsk_1";
+  r.enterprise_id = "ent_1";
+  r.worker_id = "wkr_1";
+  r.units = 1;
+  r.amount_fen = 100'000;
+  r.status = status;
+  r.ended_by = ended_by;
+  if (ended_by == "ruling") r.dispute_id = "dsp_1";
+  return r;
+}
+
+// Loaded after assignment.created reserved the unit.
+PayLoad reserved() {
+  PayLoad l;
+  l.reservation = reservation(ReservationStatus::reserved);
+  l.escrow = escrow();
+  l.title = "t";
+  return l;
+}
+
+// Loaded when the pay event overtook assignment.created: no reservation, the escrow's money unreserved.
+PayLoad not_reserved(std::int64_t unreserved = 300'000) {
+  PayLoad l;
+  l.escrow = escrow();
+  l.unreserved_fen = unreserved;
+  l.title = "t";
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("acceptance after the reservation: legs out of it, the reservation posted, the escrow settled") {
+  const PayDecision d = plan_acceptance(acceptance(), reserved(), "stl_1", kNow);
+  REQUIRE(std::holds_alternative<PayPlan>(d));
+  const PayPlan& p = std::get<PayPlan>(d);
+  CHECK_FALSE(p.reserve_first);
+  REQUIRE(p.settlement);
+  CHECK(p.settlement->id == "stl_1");
+  CHECK(p.settlement->kind == "acceptance");
+  CHECK(p.settlement->submission_id == "sub_1");
+  CHECK(p.settlement->split.amount_fen == 100'000);
+  CHECK(p.settlement->split.fee_fen == 5'000);
+  CHECK(p.legs_total_fen == 100'000);
+  std::int64_t sum = 0;
+  for (const auto& leg : p.legs) {
+    CHECK(leg.debit_account == assignment_reserved("asg_1"));
+    sum += leg.amount_fen;
+  }
+  CHECK(sum == 100'000);
+  CHECK(p.withholds);
+  CHECK_FALSE(p.tax_before);
+  CHECK(p.tax_after.cum_income_fen == 95'000);
+  CHECK(p.reservation_after.status == ReservationStatus::posted);
+  CHECK(p.reservation_after.ended_by == "acceptance");
+  CHECK(p.reservation_after.settlement_id == "stl_1");
+  CHECK(p.delta.units_settled == 1);
+  CHECK(p.delta.settled_fen == 100'000);
+  CHECK_FALSE(p.delta.ruling);
+  CHECK(p.crash_points);
+  CHECK_FALSE(p.refund);
+  CHECK_FALSE(p.escrow_ruled);
+}
+
+TEST_CASE("acceptance before the reservation: reserves first, then pays") {
+  const PayDecision d = plan_acceptance(acceptance(), not_reserved(), "stl_1", kNow);
+  REQUIRE(std::holds_alternative<PayPlan>(d));
+  const PayPlan& p = std::get<PayPlan>(d);
+  REQUIRE(p.reserve_first);
+  CHECK(p.reserve_first->status == ReservationStatus::reserved);
+  CHECK(p.reserve_first->amount_fen == 100'000);
+  CHECK(p.reservation_after.status == ReservationStatus::posted);
+  // Not enough unreserved money (another assignment holds it): refused, nothing planned.
+  CHECK(std::holds_alternative<Refuse>(plan_acceptance(acceptance(), not_reserved(99'999), "stl_1", kNow)));
+}
+
+TEST_CASE("acceptance repeated, after a ruling, or settled before reservations: a no-op") {
+  PayLoad posted = reserved();
+  posted.reservation = reservation(ReservationStatus::posted, "acceptance");
+  CHECK(std::holds_alternative<NoOp>(plan_acceptance(acceptance(), posted, "stl_2", kNow)));
+  posted.reservation = reservation(ReservationStatus::posted, "ruling");
+  CHECK(std::holds_alternative<NoOp>(plan_acceptance(acceptance(), posted, "stl_2", kNow)));
+  PayLoad old = not_reserved();
+  old.settled_before = true;
+  CHECK(std::holds_alternative<NoOp>(plan_acceptance(acceptance(), old, "stl_2", kNow)));
+}
+
+TEST_CASE("acceptance refused: voided, contradicting figures, no escrow, more than the escrow holds") {
+  PayLoad voided = reserved();
+  voided.reservation = reservation(ReservationStatus::voided, "rejected");
+  CHECK(std::holds_alternative<Refuse>(plan_acceptance(acceptance(), voided, "stl_1", kNow)));
+  Acceptance other = acceptance();
+  other.worker_id = "wkr_2";
+  CHECK(std::holds_alternative<Refuse>(plan_acceptance(other, reserved(), "stl_1", kNow)));
+  PayLoad none = reserved();
+  none.escrow.reset();
+  CHECK(std::holds_alternative<Refuse>(plan_acceptance(acceptance(), none, "stl_1", kNow)));
+  Acceptance wrong_amount = acceptance();
+  wrong_amount.amount_fen = 100'001;
+  CHECK(std::holds_alternative<Refuse>(plan_acceptance(wrong_amount, reserved(), "stl_1", kNow)));
+  PayLoad spent = reserved();
+  spent.escrow->units_settled = 3;
+  spent.escrow->settled_fen = 300'000;
+  CHECK(std::holds_alternative<Refuse>(plan_acceptance(acceptance(), spent, "stl_1", kNow)));
+}
+
+TEST_CASE("ruling: the share paid like pay, the rest refunded, escrow.ruled always") {
+  const PayDecision d = plan_ruling(ruling(40'000), reserved(), "stl_1", kNow);
+  REQUIRE(std::holds_alternative<PayPlan>(d));
+  const PayPlan& p = std::get<PayPlan>(d);
+  REQUIRE(p.settlement);
+  CHECK(p.settlement->kind == "ruling");
+  CHECK(p.settlement->dispute_id == "dsp_1");
+  CHECK(p.settlement->submission_id.empty());
+  CHECK(p.settlement->split.amount_fen == 40'000);
+  CHECK(p.legs_total_fen == 40'000);
+  REQUIRE(p.refund);
+  CHECK(p.refund->id == refund_transfer_id("asg_1"));
+  CHECK(p.refund->amount_fen == 60'000);
+  CHECK(p.refund->credit_account == enterprise_available("ent_1"));
+  CHECK(p.reservation_after.ended_by == "ruling");
+  CHECK(p.reservation_after.refund_fen == 60'000);
+  CHECK(p.delta.ruling);
+  CHECK(p.delta.settled_fen == 40'000);
+  CHECK(p.delta.released_fen == 60'000);
+  CHECK_FALSE(p.crash_points);
+  REQUIRE(p.escrow_ruled);
+  CHECK((*p.escrow_ruled)["settlement_id"] == "stl_1");
+  CHECK((*p.escrow_ruled)["refund_fen"] == 60'000);
+}
+
+TEST_CASE("ruling with a zero share: no settlement, everything refunded; with the whole: no refund") {
+  const PayDecision zero = plan_ruling(ruling(0), reserved(), "stl_1", kNow);
+  REQUIRE(std::holds_alternative<PayPlan>(zero));
+  const PayPlan& z = std::get<PayPlan>(zero);
+  CHECK_FALSE(z.settlement);
+  CHECK(z.legs.empty());
+  REQUIRE(z.refund);
+  CHECK(z.refund->amount_fen == 100'000);
+  CHECK((*z.escrow_ruled)["settlement_id"].is_null());
+  CHECK(z.reservation_after.settlement_id.empty());
+  const PayDecision whole = plan_ruling(ruling(100'000), reserved(), "stl_1", kNow);
+  REQUIRE(std::holds_alternative<PayPlan>(whole));
+  CHECK_FALSE(std::get<PayPlan>(whole).refund);
+  CHECK((*std::get<PayPlan>(whole).escrow_ruled)["refund_transfer_id"].is_null());
+}
+
+TEST_CASE("ruling before assignment.created reserves first; after an acceptance or a void it is refused") {
+  const PayDecision first = plan_ruling(ruling(50'000), not_reserved(), "stl_1", kNow);
+  REQUIRE(std::holds_alternative<PayPlan>(first));
+  CHECK(std::get<PayPlan>(first).reserve_first);
+  PayLoad accepted = reserved();
+  accepted.reservation = reservation(ReservationStatus::posted, "acceptance");
+  CHECK(std::holds_alternative<Refuse>(plan_ruling(ruling(50'000), accepted, "stl_1", kNow)));
+  PayLoad voided = reserved();
+  voided.reservation = reservation(ReservationStatus::voided, "expired");
+  CHECK(std::holds_alternative<Refuse>(plan_ruling(ruling(50'000), voided, "stl_1", kNow)));
+  PayLoad old = not_reserved();
+  old.settled_before = true;
+  CHECK(std::holds_alternative<Refuse>(plan_ruling(ruling(50'000), old, "stl_1", kNow)));
+}
+
+TEST_CASE("ruling repeated: a no-op; another dispute's ruling on the same assignment: refused") {
+  PayLoad ruled = reserved();
+  ruled.reservation = reservation(ReservationStatus::posted, "ruling");
+  CHECK(std::holds_alternative<NoOp>(plan_ruling(ruling(50'000), ruled, "stl_2", kNow)));
+  Ruling other = ruling(50'000);
+  other.dispute_id = "dsp_2";
+  CHECK(std::holds_alternative<Refuse>(plan_ruling(other, ruled, "stl_2", kNow)));
+  CHECK(std::holds_alternative<Refuse>(plan_ruling(ruling(100'001), reserved(), "stl_1", kNow)));  // share > amount
+}
+
+TEST_CASE("a micro-piecework acceptance pays its worker (the fee cap)") {
+  EscrowState e = escrow();
+  e.pay_per_unit_fen = 10;
+  e.held_fen = 30;
+  PayLoad l;
+  l.escrow = e;
+  l.unreserved_fen = 30;
+  Acceptance a = acceptance();
+  a.amount_fen = 10;
+  const PayDecision d = plan_acceptance(a, l, "stl_1", kNow);
+  REQUIRE(std::holds_alternative<PayPlan>(d));
+  CHECK(std::get<PayPlan>(d).settlement->split.fee_fen == 2);
+  CHECK(std::get<PayPlan>(d).settlement->split.net_fen == 8);
+}

@@ -1,0 +1,42 @@
+// Test support for settlement's tests: its database is the kit's one fixture (common/testing/service_db.hpp:
+// SQLite in a fresh temp folder, or PostgreSQL when CROWD_TEST_PG_URL is set, whose public schema is dropped
+// and re-created for every test: point it at a throwaway database only), migrated with settlement's real
+// migrations (the test binary links the same generated migrations file as the service), plus settlement's
+// own small helpers.
+#pragma once
+
+#include <soci/soci.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include "common/db.hpp"
+#include "common/events.hpp"
+#include "common/testing/service_db.hpp"
+
+namespace crowd::settlement {
+
+// crowd::testing::ServiceDb with settlement's migrations, publishing as settlement.
+class SettlementDb : public crowd::testing::ServiceDb {
+ public:
+  SettlementDb() : ServiceDb(db::embedded_migrations()) { events::set_producer("settlement"); }
+};
+
+// The sum of every account's balance: 0 in a double-entry ledger.
+inline std::int64_t sum_of_balances(soci::session& s) {
+  return crowd::testing::ServiceDb::count(s, "SELECT COALESCE(SUM(balance_fen), 0) FROM accounts");
+}
+
+// A fresh empty file in the temp folder (the simulation's SQLite copies).
+inline std::string make_temp_db_path() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "settlement_test_XXXXXX").string();
+  const int fd = ::mkstemp(pattern.data());
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(fd);
+  return pattern;
+}
+
+}  // namespace crowd::settlement
