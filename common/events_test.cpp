@@ -299,7 +299,7 @@ TEST_CASE("a transient failure is retried past max_deliveries and never dead-let
   CHECK(w.xlen("dead:consumer") == 0);
 }
 
-TEST_CASE("unparseable and too-new entries are dead-lettered at once; unknown types are acked unapplied") {
+TEST_CASE("unparseable and too-new entries are dead-lettered at once, unknown types are acked unapplied") {
   World w("");
   int applied = 0;
   Subscriptions subs;
@@ -335,7 +335,7 @@ TEST_CASE("unparseable and too-new entries are dead-lettered at once; unknown ty
   CHECK(reasons == std::vector<std::string>{"unparseable", "unparseable", "unsupported_version"});
 }
 
-TEST_CASE("relay and consumer resume after Redis restarts; nothing is marked sent that was not sent") {
+TEST_CASE("relay and consumer resume after Redis restarts, nothing is marked sent that was not sent") {
   World w("");
   Subscriptions subs;
   subs.on("tests", "task.opened", record_effect);
@@ -392,7 +392,7 @@ TEST_CASE("a dead letter is listed and, once the cause is fixed, redriven exactl
   CHECK_FALSE(crowd::events::redrive(*w.db, *w.redis, subs, "consumer", dead[0].entry_id));
 }
 
-TEST_CASE("a batch commits once; a failing event is rolled back alone and stays pending") {
+TEST_CASE("a batch commits once, a failing event is rolled back alone and stays pending") {
   for (const std::string& url : backends()) {
     CAPTURE(url);
     World w(url);
@@ -431,7 +431,7 @@ struct DeferredEffects final : crowd::db::TxHook {
 
 }  // namespace
 
-TEST_CASE("writes gathered for the commit commit with their batch; a failing event's go with its savepoint") {
+TEST_CASE("writes gathered for the commit commit with their batch, a failing event's go with its savepoint") {
   for (const std::string& url : backends()) {
     CAPTURE(url);
     World w(url);
@@ -459,7 +459,7 @@ TEST_CASE("writes gathered for the commit commit with their batch; a failing eve
   }
 }
 
-TEST_CASE("ReadAhead reads and parses on its own thread; every batch is applied once and acknowledged") {
+TEST_CASE("ReadAhead reads and parses on its own thread, every batch is applied once and acknowledged") {
   for (const std::string& url : backends()) {
     CAPTURE(url);
     World w(url);
@@ -532,14 +532,14 @@ TEST_CASE("a broken invariant halts the consumer: the batch rolls back and stays
   }
 }
 
-TEST_CASE("InvariantBroken is neither a refusal nor transient; logic errors stay refusals") {
+TEST_CASE("InvariantBroken is neither a refusal nor transient, logic errors stay refusals") {
   CHECK_FALSE(crowd::events::is_refusal(crowd::InvariantBroken("an account vanished")));
   CHECK(crowd::events::is_refusal(std::logic_error("bad")));
   CHECK(crowd::events::is_refusal(crowd::events::Refusal("bad")));
   CHECK_FALSE(crowd::events::is_refusal(std::runtime_error("database is locked")));
 }
 
-TEST_CASE("ReadAhead stops reading at a broken invariant; what it read ahead stays pending, unapplied") {
+TEST_CASE("ReadAhead stops reading at a broken invariant, what it read ahead stays pending, unapplied") {
   World w("");
   Subscriptions subs;
   subs.on("tests", "task.opened", [](soci::session& s, const Event& e) {

@@ -142,7 +142,7 @@ TEST_CASE("run: the first response is replayed, another request is refused, scop
   }
 }
 
-TEST_CASE("run: failures and non-2xx answers are not remembered; the key stays usable") {
+TEST_CASE("run: failures and non-2xx answers are not remembered, the key stays usable") {
   for (const auto& url : backends()) {
     CAPTURE(url);
     World w(url);
@@ -198,7 +198,7 @@ TEST_CASE("run: a unique violation in the write is retried on a fresh transactio
   }
 }
 
-TEST_CASE("run: sealed responses are stored opaque and replayed clear; keyed hashes") {
+TEST_CASE("run: sealed responses are stored opaque and replayed clear, keyed hashes") {
   for (const auto& url : backends()) {
     CAPTURE(url);
     World w(url);

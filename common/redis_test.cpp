@@ -38,7 +38,7 @@ TEST_CASE("Endpoint::from_url reads host and port, 6379 by default") {
   CHECK_THROWS_AS(Endpoint::from_url("redis://h:70000"), std::invalid_argument);
 }
 
-TEST_CASE("command copies every reply kind; an error reply is a value, not an exception") {
+TEST_CASE("command copies every reply kind, an error reply is a value, not an exception") {
   RedisServer server;
   Client c(server.endpoint());
   CHECK(c.command({"SET", "k", std::string("a\0b c", 5)}).kind == Reply::Kind::status);

@@ -197,7 +197,7 @@ Request head_of(const Request& req, const char* route) {
   return head;
 }
 
-asio::awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket socket, Counted connection) {
+asio::awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket socket, [[maybe_unused]] Counted connection) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   bool first = true;

@@ -133,7 +133,7 @@ TEST_CASE("requests over max_in_flight get a 503 problem with Retry-After, count
   CHECK(r.get("/fast").status == 200);
 }
 
-TEST_CASE("a handler over its time budget is answered 504; it runs on, counted in flight until it ends") {
+TEST_CASE("a handler over its time budget is answered 504, it runs on, counted in flight until it ends") {
   crowd::config::ServiceConfig cfg;
   cfg.handler_timeout_ms = 100;
   Gate gate;

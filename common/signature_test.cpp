@@ -4,7 +4,7 @@
 
 using namespace crowd::signature;
 
-TEST_CASE("a signed message verifies; any change to it, the time or the key does not") {
+TEST_CASE("a signed message verifies, any change to it, the time or the key does not") {
   const std::string secret = "s3cret";
   const auto p = payload("POST", "/v1/provider/callbacks", R"({"event_id":"e1","amount_fen":100})");
   const std::int64_t now = 1'800'000'000'000;

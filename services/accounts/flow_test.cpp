@@ -76,7 +76,7 @@ std::set<std::string> error_fields(const Response& r) {
 
 }  // namespace
 
-TEST_CASE("a worker registers once: real-name check, masked view, worker.registered; duplicates refused") {
+TEST_CASE("a worker registers once: real-name check, masked view, worker.registered, duplicates refused") {
   World w;
   auto r = w.call(acc::register_worker, worker_body());
   REQUIRE(r.status == 201);

@@ -31,7 +31,7 @@ TEST_CASE("PII keys: missing or malformed keys are refused with the variable's n
   CHECK(failure_of(kSealHex, kHmacHex).empty());
 }
 
-TEST_CASE("PII: sealing round-trips, hides the value and is randomised; look-up hashes are keyed by kind") {
+TEST_CASE("PII: sealing round-trips, hides the value and is randomised, look-up hashes are keyed by kind") {
   const PiiKeys k = pii_keys_from(kSealHex, kHmacHex);
   const std::string id = "11010519491231002X";
   const std::string a = seal_pii(k, id);

@@ -20,7 +20,7 @@ TEST_CASE("sandbox verifier: checksums decide, and the method says so") {
   CHECK(status_name(Status::verified) == "verified");
 }
 
-TEST_CASE("verifier selection: only the sandbox exists; another name refuses to start") {
+TEST_CASE("verifier selection: only the sandbox exists, another name refuses to start") {
   CHECK(dynamic_cast<SandboxChecksumVerifier*>(make_verifier("sandbox").get()) != nullptr);
   CHECK(dynamic_cast<SandboxChecksumVerifier*>(make_verifier("").get()) != nullptr);
   CHECK_THROWS_AS(make_verifier("nciic"), std::invalid_argument);

@@ -6,7 +6,7 @@ using crowd::auth::Principal;
 using crowd::auth::Role;
 using namespace crowd::delivery;
 
-TEST_CASE("the worker, the enterprise and operators see a delivery; nobody else") {
+TEST_CASE("the worker, the enterprise and operators see a delivery, nobody else") {
   const std::string wkr = "wkr_1", ent = "ent_1";
   CHECK(can_view(Principal{"wkr_1", Role::worker, 0, 0}, wkr, ent));
   CHECK(can_view(Principal{"ent_1", Role::enterprise, 0, 0}, wkr, ent));

@@ -43,7 +43,7 @@ TEST_CASE("the parts always add up, and other rates") {
   CHECK(split_inclusive(5'000, 0).tax_fen == 0);
 }
 
-TEST_CASE("a negative amount mirrors its positive; bad rates throw") {
+TEST_CASE("a negative amount mirrors its positive, bad rates throw") {
   const auto s = split_inclusive(-1'060'000, 600);
   CHECK(s.excl_fen == -1'000'000);
   CHECK(s.tax_fen == -60'000);

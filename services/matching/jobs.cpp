@@ -6,7 +6,6 @@
 
 #include "common/clock.hpp"
 #include "common/db.hpp"
-#include "common/idempotency.hpp"
 #include "common/log.hpp"
 #include "common/service.hpp"
 #include "services/matching/engine.hpp"
@@ -17,7 +16,6 @@ namespace crowd::matching {
 SweepResult sweep(db::Database& db, const Settings& cfg, std::int64_t now_ms) {
   SweepResult r;
   r.offers_expired = db.tx([&](soci::session& s) {
-    idempotency::purge(s, now_ms, cfg.idempotency_ttl_ms);
     return store::expire_offers(s, now_ms);
   });
   const auto task_ids =

@@ -43,7 +43,7 @@ TEST_CASE("haversine: zero, symmetric, and Shanghai–Beijing about 1067 km") {
   CHECK(haversine_m({0, 0}, {0, 180}) == doctest::Approx(20015114.0).epsilon(0.001));
 }
 
-TEST_CASE("skills are normalised: trimmed, ASCII lower-case, sorted, unique; Chinese kept") {
+TEST_CASE("skills are normalised: trimmed, ASCII lower-case, sorted, unique, Chinese kept") {
   CHECK(normalise_skills({" CAD ", "cad", "Welding", "", "设计"}) ==
         std::vector<std::string>{"cad", "welding", "设计"});
 }
@@ -93,7 +93,7 @@ TEST_CASE("evaluate excludes offline, unverified, zero-fit and out-of-radius wor
   }
 }
 
-TEST_CASE("score order: skill fit, then credit, distance and load; ties by worker id") {
+TEST_CASE("score order: skill fit, then credit, distance and load, ties by worker id") {
   auto t = task({"cad", "cam"});
   SUBCASE("a full skill fit beats a half one") {
     auto ranked = rank(t, {worker("wkr_half", {"cad"}, 100), worker("wkr_full", {"cad", "cam"}, 60)});

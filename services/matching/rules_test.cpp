@@ -56,7 +56,7 @@ TEST_CASE("assignments move once from active to completed or rejected") {
   }
 }
 
-TEST_CASE("an active assignment expires once; final ones ignore an expiry") {
+TEST_CASE("an active assignment expires once, final ones ignore an expiry") {
   CHECK(assignment_after(AssignmentStatus::active, DeliveryVerdict::expired) == AssignmentStatus::expired);
   for (auto s : {AssignmentStatus::completed, AssignmentStatus::rejected, AssignmentStatus::expired}) {
     CHECK_FALSE(assignment_after(s, DeliveryVerdict::expired));

@@ -24,7 +24,6 @@ Settings Settings::from_env() {
   c.online_offers_max = static_cast<int>(clamp_env("CROWD_MATCH_ONLINE_OFFERS_MAX", c.online_offers_max, 0, 1000));
   c.sweep_batch = static_cast<int>(clamp_env("CROWD_MATCH_SWEEP_BATCH", c.sweep_batch, 1, 10000));
   c.sweep_period_ms = clamp_env("CROWD_MATCH_SWEEP_MS", c.sweep_period_ms, 50, 600000);
-  c.idempotency_ttl_ms = clamp_env("CROWD_IDEMPOTENCY_TTL_S", 86400, 60, 30LL * 86400) * 1000;
   return c;
 }
 

@@ -20,7 +20,6 @@ struct Settings {
   int online_offers_max = 20;
   int sweep_batch = 100;                // CROWD_MATCH_SWEEP_BATCH [100] (1..10000): tasks re-offered per sweep at most
   std::int64_t sweep_period_ms = 1000;  // CROWD_MATCH_SWEEP_MS [1000] (50..600000)
-  std::int64_t idempotency_ttl_ms = 86400000;  // CROWD_IDEMPOTENCY_TTL_S [86400] (60..30 days): Idempotency-Key memory
 
   static Settings from_env();
 };

@@ -232,7 +232,8 @@ void subscribe(events::Subscriptions& subs) {
   subs.on("delivery", "assignment.expired", on_assignment_expired);
   // No service publishes dispute.resolved yet: the catalogue marks it awaiting its producer (the dispute work
   // makes delivery its producer). Kept so that rulings apply as soon as one does.
-  subs.on("disputes", "dispute.resolved", on_dispute_resolved);
+  // Awaiting its producer: the dispute workflow in delivery (catalogue.json marks it).
+  subs.on("delivery", "dispute.resolved", on_dispute_resolved);
 }
 
 }  // namespace crowd::settlement

@@ -303,7 +303,7 @@ TEST_CASE("escrow: matching's asg release voids then releases, whichever of the 
   w.check_ok();
 }
 
-TEST_CASE("escrow: a cancel only takes unreserved money; partial piecework leaves every fen accounted for") {
+TEST_CASE("escrow: a cancel only takes unreserved money, partial piecework leaves every fen accounted for") {
   World w;  // 3 units
   w.deliver("assignment.created", created("asg_1"), on_assignment_created);
   w.deliver("assignment.created", created("asg_2"), on_assignment_created);

@@ -181,7 +181,7 @@ TEST_CASE("escrow: hold, duplicate, rejection for insufficient funds, retry afte
   CHECK(check(t)["ok"] == true);
 }
 
-TEST_CASE("settlement: fee, IIT, net in linked transfers; once per assignment; mismatches refused") {
+TEST_CASE("settlement: fee, IIT, net in linked transfers, once per assignment, mismatches refused") {
   SettlementDb t;
   deposit(t, 5'000'000, "k1");
   deliver(t, "task.created", task_created("tsk_a", 4, 1'000'000), on_task_created);
@@ -231,7 +231,7 @@ TEST_CASE("settlement: fee, IIT, net in linked transfers; once per assignment; m
   CHECK(check(t)["ok"] == true);
 }
 
-TEST_CASE("release: unassigned units go back once; the escrow closes when every unit is done") {
+TEST_CASE("release: unassigned units go back once, the escrow closes when every unit is done") {
   SettlementDb t;
   deposit(t, 40'000, "k1");
   deliver(t, "task.created", task_created("tsk_a", 4, 10'000), on_task_created);
@@ -277,7 +277,7 @@ json release(const std::string& task, const std::string& release_id, std::int64_
 
 }  // namespace
 
-TEST_CASE("release: several releases of one task apply once each; too much is refused") {
+TEST_CASE("release: several releases of one task apply once each, too much is refused") {
   SettlementDb t;
   deposit(t, 30'000, "k1");
   deliver(t, "task.created", task_created("tsk_r", 3, 10'000), on_task_created);
@@ -318,7 +318,7 @@ TEST_CASE("release: several releases of one task apply once each; too much is re
   CHECK(check(t)["ok"] == true);
 }
 
-TEST_CASE("release: larger than what is left unsettled is refused; settled assignments are not released") {
+TEST_CASE("release: larger than what is left unsettled is refused, settled assignments are not released") {
   SettlementDb t;
   deposit(t, 30'000, "k1");
   deliver(t, "task.created", task_created("tsk_s", 3, 10'000), on_task_created);

@@ -114,7 +114,7 @@ std::string notify(SettlementDb& t, const PayoutSettings& st, const std::string&
 
 }  // namespace
 
-TEST_CASE("payout runners racing place each attempt once; a notification settles it once") {
+TEST_CASE("payout runners racing place each attempt once, a notification settles it once") {
   SettlementDb t;
   const auto st = settings();
   RecordingProvider provider;

@@ -188,7 +188,7 @@ TEST_CASE("ruling: the share paid like pay, the rest refunded, escrow.ruled alwa
   CHECK((*p.escrow_ruled)["refund_fen"] == 60'000);
 }
 
-TEST_CASE("ruling with a zero share: no settlement, everything refunded; with the whole: no refund") {
+TEST_CASE("ruling with a zero share: no settlement, everything refunded, with the whole: no refund") {
   const PayDecision zero = plan_ruling(ruling(0), reserved(), "stl_1", kNow);
   REQUIRE(std::holds_alternative<PayPlan>(zero));
   const PayPlan& z = std::get<PayPlan>(zero);
@@ -204,7 +204,7 @@ TEST_CASE("ruling with a zero share: no settlement, everything refunded; with th
   CHECK((*std::get<PayPlan>(whole).escrow_ruled)["refund_transfer_id"].is_null());
 }
 
-TEST_CASE("ruling before assignment.created reserves first; after an acceptance or a void it is refused") {
+TEST_CASE("ruling before assignment.created reserves first, after an acceptance or a void it is refused") {
   const PayDecision first = plan_ruling(ruling(50'000), not_reserved(), "stl_1", kNow);
   REQUIRE(std::holds_alternative<PayPlan>(first));
   CHECK(std::get<PayPlan>(first).reserve_first);
@@ -219,7 +219,7 @@ TEST_CASE("ruling before assignment.created reserves first; after an acceptance 
   CHECK(std::holds_alternative<Refuse>(plan_ruling(ruling(50'000), old, "stl_1", kNow)));
 }
 
-TEST_CASE("ruling repeated: a no-op; another dispute's ruling on the same assignment: refused") {
+TEST_CASE("ruling repeated: a no-op, another dispute's ruling on the same assignment: refused") {
   PayLoad ruled = reserved();
   ruled.reservation = reservation(ReservationStatus::posted, "ruling");
   CHECK(std::holds_alternative<NoOp>(plan_ruling(ruling(50'000), ruled, "stl_2", kNow)));

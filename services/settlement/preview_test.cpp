@@ -122,7 +122,7 @@ json completed(SettlementDb& t, const std::string& assignment) {
 
 }  // namespace
 
-TEST_CASE("offer.created: kept once per offer; malformed terms refused") {
+TEST_CASE("offer.created: kept once per offer, malformed terms refused") {
   SettlementDb t;
   deliver(t, "offer.created", offer_created("ofr_1", "tsk_a", 10'000), on_offer_created);
   deliver(t, "offer.created", offer_created("ofr_1", "tsk_a", 10'000), on_offer_created);  // a repeat
@@ -136,7 +136,7 @@ TEST_CASE("offer.created: kept once per offer; malformed terms refused") {
   t.db().with([](soci::session& s) { CHECK(crowd::testing::ServiceDb::count(s, "SELECT COUNT(*) FROM offers") == 1); });
 }
 
-TEST_CASE("net pay preview: the owner only; unknown offers say to try again; figures equal the settlement's") {
+TEST_CASE("net pay preview: the owner only, unknown offers say to try again, figures equal the settlement's") {
   SettlementDb t;
   fund_task(t, "tsk_a", 3, 1'000'000);
   deliver(t, "offer.created", offer_created("ofr_1", "tsk_a", 1'000'000), on_offer_created);
@@ -206,7 +206,7 @@ TEST_CASE("net pay preview: the escrow's category decides the fee") {
   CHECK(fen(p["iit"]) == 0);
 }
 
-TEST_CASE("fee quote: validated, per settled amount and per task; fee rules listed") {
+TEST_CASE("fee quote: validated, per settled amount and per task, fee rules listed") {
   const auto ok = quote(kEnt, {{"category", "rd_design"}, {"amount_fen", "1000000"}});
   REQUIRE(ok.status == 200);
   const json q = json::parse(ok.body);

@@ -181,7 +181,7 @@ TEST_CASE("an enterprise sees one line per settlement") {
   CHECK(m[0].closing_fen() == 0);
 }
 
-TEST_CASE("payout: the one split of settle and preview; same inputs, same figures; the state is only read") {
+TEST_CASE("payout: the one split of settle and preview, same inputs, same figures, the state is only read") {
   crowd::domain::IitYearState before;  // nothing earned yet this year
   const Payout first = compute_payout("rd_design", 1'000'000, before, 2026, 3);
   // rd_design 5%: fee 500.00; gross 9,500.00; IIT (9,500 × 80% − 5,000) × 3% = 78.00.

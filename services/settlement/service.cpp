@@ -26,7 +26,7 @@ void install(Service& svc) {
   if (provider != nullptr) add_jobs(svc, *provider, settings);
   // Idempotency keys are kept forever here: a deposit's key names its transfer "dep:{enterprise}:{key}" for
   // good, so its record (one per deposit) is kept to replay that deposit rather than fail on the transfer.
-  // When the kit's housekeeping prunes idempotency keys, settlement's retention setting goes here: never.
+  svc.housekeeping().idempotency_retention_ms = 0;
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // A generated world (enterprises funding tasks by deposit, single and piecework tasks of every category,
 // assignments made (assignment.created), accepted, ruled on by a dispute (a 0 %, 100 % or split share), rejected
 // or expired, cancellations before and after a task opened, workers paid across months and a year boundary)
-// is published on the four producer streams settlement reads (tasks, matching, delivery, disputes) and
+// is published on the three producer streams settlement reads (tasks, matching, delivery) and
 // delivered as Redis and the kit's consumer can deliver it: the events of one
 // stream first arrive in order, the streams interleave in any order, the relay sends some events twice,
 // a refused event stays pending and is retried later, and a batch (one transaction, one savepoint per
@@ -79,9 +79,10 @@ constexpr std::array<clock::YearMonth, 4> kMonths{{{2025, 11}, {2025, 12}, {2026
 const std::array<std::string, 4> kCategories{"rd_design", "manufacturing", "knowledge", "life_service"};
 const std::array<std::int64_t, 5> kPaysFen{800, 5'000, 60'000, 300'000, 1'200'000};
 
-enum Stream { kTasksStream = 0, kMatchingStream = 1, kDeliveryStream = 2, kDisputesStream = 3 };
-constexpr int kStreams = 4;
-const std::array<std::string, kStreams> kStreamNames{"tasks", "matching", "delivery", "disputes"};
+// dispute.resolved comes on delivery's stream: delivery is its producer (schemas/events/catalogue.json).
+enum Stream { kTasksStream = 0, kMatchingStream = 1, kDeliveryStream = 2 };
+constexpr int kStreams = 3;
+const std::array<std::string, kStreams> kStreamNames{"tasks", "matching", "delivery"};
 constexpr int kDisputePercent = 15;  // of the assignments that end delivered: ruled on instead of accepted
 
 // A seeded generator with portable draws (the standard distributions differ between libraries).
@@ -338,7 +339,7 @@ class Generator {
       a.share_fen = pick == 0 ? 0 : pick == 1 ? amount : rng_.between(1, amount - 1 > 0 ? amount - 1 : 1);
       w_.ruled[a.id] = a;
       w_.assignments[a.id] = a;
-      publish(&out, kDisputesStream, "dispute.resolved", a.id,
+      publish(&out, kDeliveryStream, "dispute.resolved", a.id,
               {{"dispute_id", a.dispute_id},
                {"assignment_id", a.id},
                {"task_id", t.id},

@@ -267,7 +267,7 @@ TEST_CASE("post: Idempotency-Key replays the first response, refuses another bod
   CHECK(f.published("task.created").size() == 2);
 }
 
-TEST_CASE("funding: escrow.held opens the task once; workers then see it") {
+TEST_CASE("funding: escrow.held opens the task once, workers then see it") {
   Fixture f;
   const std::string id = post(f, body_of("single", 1, 5000));
   CHECK(f.call("GET", "/v1/tasks/" + id, kWorker).status == 404);
@@ -349,7 +349,7 @@ TEST_CASE("order across streams: a settlement before its assignment counts once"
   CHECK(r.body["units_completed"] == 1);
 }
 
-TEST_CASE("cancel before funding: cancelled at once; a late hold is handed back to settlement") {
+TEST_CASE("cancel before funding: cancelled at once, a late hold is handed back to settlement") {
   Fixture f;
   const std::string id = post(f, body_of("piecework", 4, 100));
   CHECK(f.call("POST", "/v1/tasks/" + id + "/cancel", kOtherEnt).status == 404);
@@ -371,7 +371,7 @@ TEST_CASE("cancel before funding: cancelled at once; a late hold is handed back 
   CHECK(f.call("GET", "/v1/tasks/" + id, kEnt).body["escrow_transfer_id"] == "trf_1");
 }
 
-TEST_CASE("cancel of an open task: cancelling until matching releases; none assigned → cancelled") {
+TEST_CASE("cancel of an open task: cancelling until matching releases, none assigned → cancelled") {
   Fixture f;
   const std::string id = post(f, body_of("single", 1, 100));
   f.deliver("escrow.held", held(id, 100));
@@ -533,7 +533,7 @@ TEST_CASE("rejection: the unit goes back to the pool, and a second worker comple
   CHECK(status_of(f, id) == "completed");
 }
 
-TEST_CASE("piecework rejection: the units leave the count; open again only when nothing is assigned") {
+TEST_CASE("piecework rejection: the units leave the count, open again only when nothing is assigned") {
   Fixture f;
   const std::string id = post(f, body_of("piecework", 3, 100));
   f.deliver("escrow.held", held(id, 300));
@@ -549,7 +549,7 @@ TEST_CASE("piecework rejection: the units leave the count; open again only when 
   CHECK(r.body["units_assigned"] == 0);
 }
 
-TEST_CASE("expiry past the deadline: the unit is counted free, the task is not reopened; a cancel ends it") {
+TEST_CASE("expiry past the deadline: the unit is counted free, the task is not reopened, a cancel ends it") {
   Fixture f;
   const std::string id = post(f, body_of("single", 1, 5000));
   f.deliver("escrow.held", held(id, 5000));

@@ -264,7 +264,7 @@ TEST_CASE("workers see open and in-progress tasks") {
   CHECK_FALSE(open_to_workers(Status::completed));
 }
 
-TEST_CASE("an assignment that ends unaccepted: its units leave the count; open again when nothing is assigned") {
+TEST_CASE("an assignment that ends unaccepted: its units leave the count, open again when nothing is assigned") {
   const std::int64_t now = 1'000, deadline = 2'000;
   // Single task: back to open, nothing published.
   Step st = on_assignment_ended(at(Status::in_progress, 1, 1), 1, 1, deadline, now);

@@ -195,7 +195,7 @@ bool insert_assignment(soci::session& s, const std::string& assignment_id, const
 std::optional<std::int64_t> settle_assignment(soci::session& s, const std::string& assignment_id,
                                               const std::string& settlement_id, std::int64_t now_ms) {
   soci::statement st = (s.prepare << "UPDATE task_assignments SET settlement_id = :sid, settled_at_ms = :now "
-                                     "WHERE assignment_id = :a AND settled_at_ms IS NULL",
+                                     "WHERE assignment_id = :a AND settled_at_ms IS NULL AND ended_at_ms IS NULL",
                         soci::use(settlement_id), soci::use(now_ms), soci::use(assignment_id));
   st.execute(true);
   if (st.get_affected_rows() != 1) return std::nullopt;
@@ -203,18 +203,17 @@ std::optional<std::int64_t> settle_assignment(soci::session& s, const std::strin
 }
 
 AssignmentEnd end_assignment(soci::session& s, const EndedAssignment& a, std::int64_t now_ms) {
-  const std::string mark = std::string(kEndedMark) + a.why;
   soci::statement ins =
       (s.prepare << "INSERT INTO task_assignments (assignment_id, task_id, worker_id, units, assigned_at_ms, "
-                    "settlement_id, settled_at_ms) VALUES (:a, :t, :w, :u, :now, :mark, :ended) "
+                    "ended_by, ended_at_ms) VALUES (:a, :t, :w, :u, :now, :why, :ended) "
                     "ON CONFLICT (assignment_id) DO NOTHING",
        soci::use(a.assignment_id), soci::use(a.task_id), soci::use(a.worker_id), soci::use(a.units), soci::use(now_ms),
-       soci::use(mark), soci::use(now_ms));
+       soci::use(a.why), soci::use(now_ms));
   ins.execute(true);
   if (ins.get_affected_rows() == 1) return {AssignmentEnd::Kind::recorded_first, a.units};
-  soci::statement up = (s.prepare << "UPDATE task_assignments SET settlement_id = :mark, settled_at_ms = :now "
-                                     "WHERE assignment_id = :a AND settled_at_ms IS NULL",
-                        soci::use(mark), soci::use(now_ms), soci::use(a.assignment_id));
+  soci::statement up = (s.prepare << "UPDATE task_assignments SET ended_by = :why, ended_at_ms = :now "
+                                     "WHERE assignment_id = :a AND settled_at_ms IS NULL AND ended_at_ms IS NULL",
+                        soci::use(a.why), soci::use(now_ms), soci::use(a.assignment_id));
   up.execute(true);
   if (up.get_affected_rows() != 1) return {AssignmentEnd::Kind::over_already, 0};
   return {AssignmentEnd::Kind::ended_active, units_of(s, a.assignment_id).value_or(a.units)};

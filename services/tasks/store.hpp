@@ -40,11 +40,9 @@ std::vector<Task> list(soci::session& s, const ListQuery& q);
 
 // The assignments a task counts (task_assignments). An assignment is active from its first sighting
 // (assignment.created, or a settlement.completed that overtook it) until it ends, once: settled
-// (settlement.completed: settlement_id is the settlement's id) or ended without acceptance
-// (delivery.rejected, assignment.expired, or matching's task.units_released "asg:{id}": settlement_id is
-// kEndedMark + why). Both ends set settled_at_ms, so each assignment ends once whatever the order of arrival.
-// (The schema has no column of its own for the second kind of end; see the tasks migration.)
-inline constexpr const char* kEndedMark = "ended:";
+// (settlement.completed: settlement_id, settled_at_ms) or ended without acceptance (delivery.rejected,
+// assignment.expired, or matching's task.units_released "asg:{id}": ended_by, ended_at_ms). Each update
+// requires both ends unset, so each assignment ends once whatever the order of arrival.
 
 // Records an assignment once: true when it is new (its units are to be counted), false when known.
 bool insert_assignment(soci::session& s, const std::string& assignment_id, const std::string& task_id,

@@ -155,7 +155,7 @@ TEST_CASE("deadline must be in the future and within a year") {
   CHECK(fields_of(validate_task_spec(b, kNow)) == std::set<std::string>{"deadline"});
 }
 
-TEST_CASE("text limits count characters, not bytes; blanks are refused") {
+TEST_CASE("text limits count characters, not bytes, blanks are refused") {
   json b = valid_body();
   std::string title;
   for (int i = 0; i < 200; ++i) title += "设";
@@ -199,7 +199,7 @@ TEST_CASE("pay bounds and the largest budget") {
   CHECK(fields_of(validate_task_spec(b, kNow)) == std::set<std::string>{"pay_per_unit.cur"});
 }
 
-TEST_CASE("radius only with a place; unknown nested fields are refused") {
+TEST_CASE("radius only with a place, unknown nested fields are refused") {
   json b = valid_body();
   b["radius_m"] = 1000;
   CHECK(fields_of(validate_task_spec(b, kNow)) == std::set<std::string>{"radius_m"});

@@ -282,7 +282,7 @@ TEST_CASE("payouts: an ambiguous outcome is parked, never retried, and resolved 
   ledger_ok(p);
 }
 
-TEST_CASE("payouts: notifications are verified; forged, stale and replayed ones change nothing") {
+TEST_CASE("payouts: notifications are verified, forged, stale and replayed ones change nothing") {
   Platform p("payouts-notify");
   p.start_all();
   World x = paid_worker(p);
