@@ -29,7 +29,6 @@ const std::vector<crowd::db::Migration> kMigrations = {
 // One world per test: a redis-server, a migrated database (emptied first on PostgreSQL), a client.
 struct World {
   explicit World(const std::string& url_or_empty) : db(kMigrations, 2, url_or_empty) {
-    db.capture_events = false;  // made-up events of producer "tests"
     redis = std::make_unique<Client>(server.endpoint());
     crowd::events::set_producer("tests");
   }

@@ -116,7 +116,11 @@ std::string notify(SettlementDb& t, const PayoutSettings& st, const std::string&
 
 TEST_CASE("payout runners racing place each attempt once, a notification settles it once") {
   SettlementDb t;
-  const auto st = settings();
+  // Recovery only after a while, as in production (it must exceed the provider's timeout): with 0, a runner
+  // takes another's attempt for interrupted the moment it is claimed and places its merchant_ref again (the
+  // provider dedupes on it), which is the recovery path, not the race this test is about.
+  auto st = settings();
+  st.recover_after_ms = 60'000;
   RecordingProvider provider;
   const auto p = worker_payout(t, st, 50'000, 30'000);
   CHECK(balance(t, worker_payable("wkr_1")) == 20'000);

@@ -7,9 +7,9 @@
 //   plan_acceptance, plan_ruling  delivery.accepted, dispute.resolved: both on plan_pay (the legs of a paid
 //                                 amount out of the assignment's reservation, reserving first when the event
 //                                 overtook assignment.created)
-//   plan_hold                     task.created
-//   plan_release                  task.units_released, task.cancelled
-//   plan_void                     delivery.rejected, assignment.expired, an "asg:" release
+//
+// Not planned here yet (consumers.cpp still loads and decides in one go): the hold (task.created), releases
+// (task.units_released, task.cancelled) and voids (delivery.rejected, assignment.expired, an "asg:" release).
 #pragma once
 
 #include <cstdint>
