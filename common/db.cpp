@@ -663,7 +663,8 @@ RowReader::RowReader(const soci::row& r, std::size_t columns) : row_(r) {
 }
 
 std::size_t RowReader::next() {
-  if (pos_ >= row_.size()) throw std::logic_error("db: read past the last of " + std::to_string(row_.size()) + " columns");
+  if (pos_ >= row_.size())
+    throw std::logic_error("db: read past the last of " + std::to_string(row_.size()) + " columns");
   return pos_++;
 }
 
@@ -715,7 +716,8 @@ std::size_t column_count(std::string_view list) {
       if (std::toupper(static_cast<unsigned char>(list[i + k])) != word[k]) return false;
     }
     const bool start_ok = i == 0 || !std::isalnum(static_cast<unsigned char>(list[i - 1]));
-    const bool end_ok = i + word.size() == list.size() || !std::isalnum(static_cast<unsigned char>(list[i + word.size()]));
+    const bool end_ok =
+        i + word.size() == list.size() || !std::isalnum(static_cast<unsigned char>(list[i + word.size()]));
     return start_ok && end_ok;
   };
   std::size_t begin = list.find_first_not_of(" \t\n");

@@ -139,7 +139,7 @@ std::string FieldReader::one_of(const std::string& name, const std::vector<std::
 }
 
 std::vector<std::string> FieldReader::str_list(const std::string& name, std::size_t min_items, std::size_t max_items,
-                                          std::size_t max_len) {
+                                               std::size_t max_len) {
   std::vector<std::string> out;
   const json* v = find(name, min_items > 0);
   if (v == nullptr) return out;

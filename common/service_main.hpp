@@ -24,7 +24,7 @@ struct ServiceSpec {
   std::string name;
   int default_port = 0;
   db::DatabaseOptions db_options{};
-  std::vector<std::string> publishes;    // event types, as in schemas/events/catalogue.json
+  std::vector<std::string> publishes;     // event types, as in schemas/events/catalogue.json
   std::function<void(Service&)> install;  // routes, consumers, jobs, start-up steps
 };
 

@@ -15,9 +15,7 @@ namespace crowd::matching {
 
 SweepResult sweep(db::Database& db, const Settings& cfg, std::int64_t now_ms) {
   SweepResult r;
-  r.offers_expired = db.tx([&](soci::session& s) {
-    return store::expire_offers(s, now_ms);
-  });
+  r.offers_expired = db.tx([&](soci::session& s) { return store::expire_offers(s, now_ms); });
   const auto task_ids =
       db.with([&](soci::session& s) { return store::tasks_needing_offers(s, now_ms, cfg.sweep_batch); });
   for (const auto& id : task_ids) {

@@ -21,8 +21,8 @@ struct SweepResult {
   int offers_created = 0;
 };
 // Expires offers past their time, then runs offer_round (one transaction each) for open tasks with free
-// units and no pending offer. (Idempotency-Key records are the kit's housekeeping: CROWD_IDEMPOTENCY_RETENTION_S.) Safe to run
-// on several instances at once.
+// units and no pending offer. (Idempotency-Key records are the kit's housekeeping: CROWD_IDEMPOTENCY_RETENTION_S.) Safe
+// to run on several instances at once.
 SweepResult sweep(db::Database& db, const Settings& cfg, std::int64_t now_ms);
 
 // "matching-sweep": sweep() every sweep_period_ms. `cfg` must outlive the service.
