@@ -7,7 +7,7 @@
 // delivered as Redis and the kit's consumer can deliver it: the events of one
 // stream first arrive in order, the streams interleave in any order, the relay sends some events twice,
 // a refused event stays pending and is retried later, and a batch (one transaction, one savepoint per
-// event, as common/events.cpp applies it) is sometimes abandoned before its commit or committed and not
+// event, as common/events/consumer.cpp applies it) is sometimes abandoned before its commit or committed and not
 // acknowledged, so that its events come again. The real handlers (settlement::subscribe) do the work.
 //
 // Oracle: after every batch the ledger check passes (GET /v1/admin/settlement/check, reservations included);
