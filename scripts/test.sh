@@ -70,8 +70,8 @@ if ((with_pg)); then
   # shellcheck disable=SC2064 # expand the folder now
   trap "scripts/pg.sh stop $(printf '%q' "$CROWD_PG_DIR")" EXIT
   ctest --preset debug -L integration "${ctest_args[@]}"
-  echo "[test] kit database and event tests on PostgreSQL (CROWD_TEST_PG_URL)"
-  build/debug/common/common_tests --source-file='*db_test.cpp,*events_test.cpp'
+  echo "[test] kit database, event and housekeeping tests on PostgreSQL (CROWD_TEST_PG_URL)"
+  build/debug/common/common_tests --source-file='*db_test.cpp,*events_test.cpp,*housekeeping_test.cpp'
   echo "[test] every service's unit and flow tests on PostgreSQL (CROWD_TEST_PG_URL)"
   for bin in build/debug/services/*/*_tests; do "$bin"; done
 fi
