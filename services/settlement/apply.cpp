@@ -77,6 +77,71 @@ void write_settlement(soci::session& s, const events::Event& e, const PayPlan& p
 
 }  // namespace
 
+void apply_hold(soci::session& s, const events::Event& e, const HoldPlan& p) {
+  const HoldRequest& h = p.hold;
+  if (!p.funded) {
+    save_hold_outcome(s, h, EscrowStatus::rejected, 0, "");
+    events::publish(s, "escrow.rejected", h.task_id,
+                    {{"task_id", h.task_id},
+                     {"enterprise_id", h.enterprise_id},
+                     {"amount_fen", h.budget_fen},
+                     {"reason", "insufficient_funds"}},
+                    e.trace_id);
+    return;
+  }
+  if (transfer(s, p.transfer_id, enterprise_available(h.enterprise_id), task_escrow(h.task_id), h.budget_fen,
+               "escrow_hold", h.task_id) == Applied::duplicate) {
+    refuse(e, "transfer " + p.transfer_id + " exists but the escrow is not held");
+  }
+  save_hold_outcome(s, h, EscrowStatus::held, h.budget_fen, p.transfer_id);
+  events::publish(s, "escrow.held", h.task_id,
+                  {{"task_id", h.task_id},
+                   {"enterprise_id", h.enterprise_id},
+                   {"amount_fen", h.budget_fen},
+                   {"transfer_id", p.transfer_id}},
+                  e.trace_id);
+}
+
+void apply_reserve(soci::session& s, const events::Event&, const ReservePlan& p) {
+  reserve_first(s, p.reservation);
+}
+
+void apply_void(soci::session& s, const events::Event&, const VoidPlan& p) {
+  const Reservation& x = p.row;
+  const std::string reserved = assignment_reserved(x.assignment_id);
+  const std::string escrow_account = task_escrow(x.task_id);
+  if (p.known) {
+    transfer(s, void_transfer_id(x.assignment_id), reserved, escrow_account, x.amount_fen, "escrow_void", x.task_id);
+    end_reservation(s, x);
+    return;
+  }
+  if (x.moved_money) {
+    transfer(s, reserve_transfer_id(x.assignment_id), escrow_account, reserved, x.amount_fen, "escrow_reserve",
+             x.task_id);
+    transfer(s, void_transfer_id(x.assignment_id), reserved, escrow_account, x.amount_fen, "escrow_void", x.task_id);
+  }
+  insert_reservation(s, x);
+}
+
+void apply_release(soci::session& s, const events::Event& e, const ReleasePlan& p) {
+  if (p.void_first) apply_void(s, e, *p.void_first);
+  const EscrowState& escrow = p.escrow_before;
+  if (transfer(s, p.transfer_id, task_escrow(escrow.task_id), enterprise_available(escrow.enterprise_id), p.amount_fen,
+               "escrow_release", escrow.task_id) == Applied::duplicate) {
+    // A concurrent consumer wrote it first (PostgreSQL, several instances): retried, then a no-op.
+    throw std::runtime_error("transfer " + p.transfer_id + " was written concurrently; the event will be retried");
+  }
+  add_released(s, escrow, p.units, p.amount_fen, p.transfer_id);
+  events::publish(s, "escrow.released", escrow.task_id,
+                  {{"task_id", escrow.task_id},
+                   {"enterprise_id", escrow.enterprise_id},
+                   {"release_id", p.release_id},
+                   {"units", p.units},
+                   {"amount_fen", p.amount_fen},
+                   {"transfer_id", p.transfer_id}},
+                  e.trace_id);
+}
+
 void apply_pay(soci::session& s, const events::Event& e, const PayPlan& p) {
   if (p.reserve_first) reserve_first(s, *p.reserve_first);
   if (p.settlement) write_settlement(s, e, p);

@@ -1,7 +1,5 @@
 #include "services/settlement/consumer_support.hpp"
 
-#include <soci/soci.h>
-
 #include <stdexcept>
 
 #include "common/events/fields.hpp"
@@ -92,9 +90,10 @@ InvoiceSeen read_invoice(const events::Event& e) {
   return i;
 }
 
-ReleaseEvent read_release(const events::Event& e) {
+ReleaseRequest read_release(const events::Event& e) {
   events::Fields f(e);
-  ReleaseEvent r;
+  ReleaseRequest r;
+  r.from_matching = e.type == "task.units_released";
   r.task_id = f.id("task_id");
   r.released_by_matching = f.opt_bool("released_by_matching").value_or(false);
   if (!r.released_by_matching) {
@@ -135,70 +134,15 @@ AssignmentEvent read_assignment(const events::Event& e, bool with_currency) {
   throw WaitingForEvent(e.type + " " + e.id + " waits: " + why);
 }
 
-// ---- Two-phase escrow (rules.hpp, 003_escrow_reservations.sql) ----
+// ---- Loads ----
 
-// A reservation's figures against the event's: a contradiction is refused. A release names no worker, and a
-// tombstone written from one stores none: the worker is compared only when both sides know it.
-void check_same_assignment(const events::Event& e, const Reservation& known, ReserveRequest r) {
-  if (r.worker_id.empty() || known.worker_id.empty()) r.worker_id = known.worker_id;
-  if (auto problem = reservation_mismatch(known, r)) refuse(e, *problem);
-}
-
-// Reserves the assignment's share now: "rsv:{asg}" from the task escrow to asg:{asg}:reserved, and the row.
-// Only money no other assignment reserved may be taken (reserve_problem against the task escrow's balance,
-// which holds exactly the unreserved money; the conditional debit in transfer() is the guard).
-Reservation reserve(soci::session& s, const events::Event& e, const EscrowState& escrow, const ReserveRequest& r) {
-  const std::string escrow_account = task_escrow(r.task_id);
-  if (auto problem = reserve_problem(escrow, r, balance_of(s, escrow_account))) refuse(e, *problem);
-  const std::string transfer_id = reserve_transfer_id(r.assignment_id);
-  if (transfer(s, transfer_id, escrow_account, assignment_reserved(r.assignment_id), r.amount_fen, "escrow_reserve",
-               r.task_id) == Applied::duplicate) {
-    // The transfer and the row are written together: only a concurrent writer (PostgreSQL, several
-    // instances) gets here. Retried, the row is then found.
-    throw std::runtime_error("transfer " + transfer_id + " was written concurrently; the event will be retried");
-  }
-  Reservation x = reservation_of(r, ReservationStatus::reserved);
-  insert_reservation(s, x);
-  return x;
-}
-
-// Voids an assignment's reservation: "void:{asg}" back to the task escrow (the unit is free again, or is
-// released next by the caller). `why`: rejected, expired or released. Idempotent: voided already → nothing.
-// Refused: a reservation posted (settled or ruled), or a settlement of the assignment from before 003.
-// Nothing reserved yet (the void overtook assignment.created): reserve + void when the task escrow holds the
-// money, else the row alone (a tombstone; the escrow's unreserved money is lent to another assignment until
-// its own void arrives). Either way the late assignment.created finds the row and does nothing.
-void void_reservation(soci::session& s, const events::Event& e, const EscrowState& escrow, const ReserveRequest& r,
-                      const std::string& why) {
-  if (auto known = load_reservation(s, r.assignment_id)) {
-    check_same_assignment(e, *known, r);
-    if (known->status == ReservationStatus::voided) return;
-    if (known->status != ReservationStatus::reserved) {
-      refuse(e, "assignment " + r.assignment_id + " was settled (" + known->ended_by + "); it cannot be voided");
-    }
-    transfer(s, void_transfer_id(r.assignment_id), assignment_reserved(r.assignment_id), task_escrow(r.task_id),
-             known->amount_fen, "escrow_void", r.task_id);
-    known->status = ReservationStatus::voided;
-    known->ended_by = why;
-    end_reservation(s, *known);
-    return;
-  }
-  if (find_settlement_by_assignment(s, r.assignment_id)) {
-    refuse(e, "assignment " + r.assignment_id + " was settled; it cannot be voided");
-  }
-  if (auto problem = assignment_figures_problem(escrow, r)) refuse(e, *problem);
-  Reservation x = reservation_of(r, ReservationStatus::voided);
-  x.ended_by = why;
-  const std::string escrow_account = task_escrow(r.task_id);
-  x.moved_money = escrow.status == EscrowStatus::held && r.units <= escrow.units_open() &&
-                  r.amount_fen <= balance_of(s, escrow_account);
-  if (x.moved_money) {
-    const std::string reserved = assignment_reserved(r.assignment_id);
-    transfer(s, reserve_transfer_id(r.assignment_id), escrow_account, reserved, r.amount_fen, "escrow_reserve",
-             r.task_id);
-    transfer(s, void_transfer_id(r.assignment_id), reserved, escrow_account, r.amount_fen, "escrow_void", r.task_id);
-  }
-  insert_reservation(s, x);
+AssignmentLoad load_assignment(soci::session& s, const AssignmentFigures& f) {
+  AssignmentLoad l;
+  l.escrow = load_escrow(s, f.task_id);
+  l.reservation = load_reservation(s, f.assignment_id);
+  if (!l.reservation) l.settled_before = find_settlement_by_assignment(s, f.assignment_id).has_value();
+  if (l.escrow && !l.reservation && !l.settled_before) l.unreserved_fen = balance_of(s, task_escrow(f.task_id));
+  return l;
 }
 
 }  // namespace crowd::settlement::detail

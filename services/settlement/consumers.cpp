@@ -6,8 +6,10 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "services/settlement/apply.hpp"
 #include "services/settlement/consumer_support.hpp"
 #include "services/settlement/ledger.hpp"
+#include "services/settlement/planner.hpp"
 #include "services/settlement/rules.hpp"
 #include "services/settlement/store.hpp"
 
@@ -23,36 +25,12 @@ using namespace detail;
 // Malformed data (budget != units × pay, ...) throws: retried, then dead-lettered.
 void on_task_created(soci::session& s, const events::Event& e) {
   const HoldRequest h = read_hold(e);
-  if (auto problem = hold_request_problem(h)) refuse(e, *problem);
-  if (const auto existing = load_escrow(s, h.task_id); existing && existing->status != EscrowStatus::rejected) {
-    log::info("escrow already held; task.created ignored", {{"task_id", h.task_id}, {"event_id", e.id}});
-    return;
+  HoldLoad l;
+  l.escrow = load_escrow(s, h.task_id);
+  if (!l.escrow || l.escrow->status == EscrowStatus::rejected) {
+    l.available_fen = balance_of(s, enterprise_available(h.enterprise_id));
   }
-  const std::string available = enterprise_available(h.enterprise_id);
-  // Decision read; the conditional debit inside transfer() is the guard (a concurrent spend makes it throw
-  // and the event is retried).
-  if (balance_of(s, available) < h.budget_fen) {
-    save_hold_outcome(s, h, EscrowStatus::rejected, 0, "");
-    events::publish(s, "escrow.rejected", h.task_id,
-                    {{"task_id", h.task_id},
-                     {"enterprise_id", h.enterprise_id},
-                     {"amount_fen", h.budget_fen},
-                     {"reason", "insufficient_funds"}},
-                    e.trace_id);
-    return;
-  }
-  const std::string transfer_id = "hold:" + h.task_id;
-  if (transfer(s, transfer_id, available, task_escrow(h.task_id), h.budget_fen, "escrow_hold", h.task_id) ==
-      Applied::duplicate) {
-    refuse(e, "transfer " + transfer_id + " exists but the escrow is not held");
-  }
-  save_hold_outcome(s, h, EscrowStatus::held, h.budget_fen, transfer_id);
-  events::publish(s, "escrow.held", h.task_id,
-                  {{"task_id", h.task_id},
-                   {"enterprise_id", h.enterprise_id},
-                   {"amount_fen", h.budget_fen},
-                   {"transfer_id", transfer_id}},
-                  e.trace_id);
+  carry_out(s, e, plan_hold(h, l), apply_hold);
 }
 
 // task.units_released (matching) → one escrow release.
@@ -63,8 +41,24 @@ void on_task_created(soci::session& s, const events::Event& e) {
 // figures (a repeated cancel answer). 0 units or a rejected (never held) escrow: nothing to do.
 // Refused (throws: retried, then dead-lettered): no escrow, another enterprise, a malformed release_id, an
 // "asg:" release of an assignment settlement already paid, more units or money than the escrow still holds
-// unsettled and unreleased.
-void on_units_released(soci::session& s, const events::Event& e);
+// unsettled and unreleased. Waits (retried for as long as it takes): a release before the hold, more money
+// than the escrow's unreserved balance (a void still on its way). It loads the escrow, its unreserved money,
+// whether the release was applied, and for an "asg:" release the assignment's reservation and settlement.
+void on_units_released(soci::session& s, const events::Event& e) {
+  const ReleaseRequest r = read_release(e);
+  ReleaseLoad l;
+  l.assignment.escrow = load_escrow(s, r.task_id);
+  if (l.assignment.escrow && !r.released_by_matching) {
+    l.applied = transfer_exists(s, release_transfer_id(r.task_id, r.release_id));
+    l.assignment.unreserved_fen = balance_of(s, task_escrow(r.task_id));
+    if (const auto asg = released_assignment(r.release_id); asg && !l.applied) {
+      l.assignment.reservation = load_reservation(s, *asg);
+      l.assignment_settled = find_settlement_by_assignment(s, *asg).has_value();
+      l.assignment.settled_before = !l.assignment.reservation && l.assignment_settled;
+    }
+  }
+  carry_out(s, e, plan_release(r, l), apply_release);
+}
 
 // tasks task.cancelled. Published for a task cancelled before it opened (and again if the hold arrives
 // after the cancel): the hold (if any) is released like matching's answer, under the same release id
@@ -72,77 +66,7 @@ void on_units_released(soci::session& s, const events::Event& e);
 // re-publication after the hold will come. A task.cancelled with released_by_matching: true comes from a
 // task that opened: matching's task.units_released events return its escrow, so it is only logged here.
 void on_task_cancelled(soci::session& s, const events::Event& e) {
-  const ReleaseEvent r = read_release(e);
-  if (r.released_by_matching) {
-    log::info("task cancelled after matching released its units; nothing to release here", {{"task_id", r.task_id}});
-    return;
-  }
-  if (!load_escrow(s, r.task_id)) {
-    log::info("task cancelled before any hold; nothing to release", {{"task_id", r.task_id}});
-    return;
-  }
   on_units_released(s, e);
-}
-
-void on_units_released(soci::session& s, const events::Event& e) {
-  const ReleaseEvent ev = read_release(e);
-  const std::string& task_id = ev.task_id;
-  const std::string& enterprise_id = ev.enterprise_id;
-  const std::int64_t units = ev.units;
-  const std::string& release_id = ev.release_id;
-  if (auto problem = release_id_problem(release_id)) refuse(e, *problem);
-  const auto escrow = load_escrow(s, task_id);
-  if (!escrow) refuse(e, "no escrow for task " + task_id);
-  if (escrow->enterprise_id != enterprise_id) refuse(e, "enterprise_id differs from the escrow's");
-  // A release from matching presumes a task that opened, so a hold: against a rejected escrow it is early
-  // (a funding retry's hold has not arrived yet), and acknowledging it would strand that money once the
-  // hold comes. Refused: retried until the hold lands. tasks' task.cancelled for a never-funded task is a
-  // no-op, as before.
-  if (escrow->status == EscrowStatus::rejected && e.type == "task.units_released" && units > 0) {
-    wait_for(e, "release for task " + task_id + " whose escrow is not held (yet)");
-  }
-  if (escrow->status == EscrowStatus::rejected || units == 0) {
-    log::info("nothing to release", {{"task_id", task_id}, {"status", to_string(escrow->status)}, {"units", units}});
-    return;
-  }
-  const std::string transfer_id = release_transfer_id(task_id, release_id);
-  if (transfer_exists(s, transfer_id)) {
-    log::info("release already applied; event ignored",
-              {{"task_id", task_id}, {"release_id", release_id}, {"event_id", e.id}});
-    return;
-  }
-  if (const auto asg = released_assignment(release_id); asg && find_settlement_by_assignment(s, *asg)) {
-    refuse(e, "assignment " + *asg + " was settled; its units cannot be released");
-  }
-  if (auto problem = release_problem(*escrow, units)) refuse(e, *problem);
-  const std::int64_t amount = units * escrow->pay_per_unit_fen;  // no overflow: checked by release_problem
-  // Two-phase escrow: an assignment's units come back through its reservation, voided first (the void
-  // writes reserve + void, or a tombstone, when assignment.created has not arrived yet).
-  if (const auto asg = released_assignment(release_id)) {
-    void_reservation(s, e, *escrow, reserve_request_of({*asg, task_id, enterprise_id, "", units, std::nullopt}, escrow),
-                     "released");
-  }
-  // Only unreserved money goes back: the task escrow account holds exactly that. A "cancel" larger than it
-  // means some assignment still holds a reservation matching no longer counts (its void is on another
-  // stream, not here yet): refused, retried until it lands.
-  if (const std::int64_t unreserved = balance_of(s, task_escrow(task_id)); amount > unreserved) {
-    wait_for(e, "release of " + std::to_string(amount) + " fen > the escrow's unreserved " +
-                    std::to_string(unreserved) + " fen (reservations still open)");
-  }
-  if (transfer(s, transfer_id, task_escrow(task_id), enterprise_available(enterprise_id), amount, "escrow_release",
-               task_id) == Applied::duplicate) {
-    // A concurrent consumer wrote it first (PostgreSQL, several instances): retried, then a no-op above.
-    throw std::runtime_error("transfer " + transfer_id + " was written concurrently; the event will be retried");
-  }
-  add_released(s, *escrow, units, amount, transfer_id);
-  events::publish(s, "escrow.released", task_id,
-                  {{"task_id", task_id},
-                   {"enterprise_id", enterprise_id},
-                   {"release_id", release_id},
-                   {"units", units},
-                   {"amount_fen", amount},
-                   {"transfer_id", transfer_id}},
-                  e.trace_id);
 }
 
 // offer.created (matching) → the offer, kept for the net pay preview (GET /v1/offers/{id}/net-pay-preview).
@@ -173,23 +97,7 @@ void on_offer_created(soci::session& s, const events::Event& e) {
 // or void of this assignment reserves by itself).
 void on_assignment_created(soci::session& s, const events::Event& e) {
   const AssignmentEvent a = read_assignment(e, /*with_currency=*/true);
-  const std::string& assignment_id = a.figures.assignment_id;
-  if (a.currency != "CNY") refuse(e, "currency must be CNY");
-  const auto escrow = load_escrow(s, a.figures.task_id);
-  const ReserveRequest r = reserve_request_of(a.figures, escrow);
-  if (const auto known = load_reservation(s, assignment_id)) {
-    check_same_assignment(e, *known, r);
-    log::info("assignment already reserved, settled or voided; assignment.created ignored",
-              {{"assignment_id", assignment_id}, {"status", to_string(known->status)}, {"event_id", e.id}});
-    return;
-  }
-  if (find_settlement_by_assignment(s, assignment_id)) {
-    log::info("assignment settled before reservations existed; assignment.created ignored",
-              {{"assignment_id", assignment_id}, {"event_id", e.id}});
-    return;
-  }
-  if (!escrow) refuse(e, "no escrow for task " + r.task_id);
-  reserve(s, e, *escrow, r);
+  carry_out(s, e, plan_reserve(a.figures, a.currency, load_assignment(s, a.figures)), apply_reserve);
 }
 
 namespace {
@@ -200,10 +108,8 @@ namespace {
 // differing from the reservation's, no escrow (yet).
 void void_for(soci::session& s, const events::Event& e, const std::string& why) {
   const AssignmentEvent a = read_assignment(e, /*with_currency=*/false);
-  const auto escrow = load_escrow(s, a.figures.task_id);
-  const ReserveRequest r = reserve_request_of(a.figures, escrow);
-  if (!escrow) refuse(e, "no escrow for task " + r.task_id);
-  void_reservation(s, e, *escrow, r, why);
+  const AssignmentLoad l = load_assignment(s, a.figures);
+  carry_out(s, e, plan_void(reserve_request_of(a.figures, l.escrow), why, l), apply_void);
 }
 
 }  // namespace

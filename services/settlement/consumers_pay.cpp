@@ -20,28 +20,14 @@ using namespace detail;
 
 namespace {
 
-// What plan_acceptance and plan_ruling read: the assignment's reservation (or a settlement from before
-// reservations), the task's escrow, its unreserved money, the worker's IIT row of now's CST year, the title.
-PayLoad load_pay(soci::session& s, const std::string& assignment_id, const std::string& task_id,
-                 const std::string& worker_id, std::int64_t now_ms, bool with_title) {
+// What plan_acceptance and plan_ruling read: load_assignment's, the worker's IIT row of now's CST year and
+// (for a ruling's settlement) the task's title.
+PayLoad load_pay(soci::session& s, const AssignmentFigures& f, std::int64_t now_ms, bool with_title) {
   PayLoad l;
-  l.reservation = load_reservation(s, assignment_id);
-  if (!l.reservation) l.settled_before = find_settlement_by_assignment(s, assignment_id).has_value();
-  l.escrow = load_escrow(s, task_id);
-  if (l.escrow && !l.reservation) l.unreserved_fen = balance_of(s, task_escrow(task_id));
-  l.tax_row = load_iit_year(s, worker_id, clock::cst_year_month(now_ms).year);
-  if (with_title) l.title = escrow_title(s, task_id);
+  static_cast<AssignmentLoad&>(l) = load_assignment(s, f);
+  l.tax_row = load_iit_year(s, f.worker_id, clock::cst_year_month(now_ms).year);
+  if (with_title) l.title = escrow_title(s, f.task_id);
   return l;
-}
-
-// Applies a plan; a no-op is logged, a refusal refused.
-void carry_out(soci::session& s, const events::Event& e, const std::string& assignment_id, const PayDecision& d) {
-  if (const auto* plan = std::get_if<PayPlan>(&d)) return apply_pay(s, e, *plan);
-  if (const auto* noop = std::get_if<NoOp>(&d)) {
-    log::info("event ignored: " + noop->why, {{"assignment_id", assignment_id}, {"event_id", e.id}});
-    return;
-  }
-  refuse(e, std::get<Refuse>(d).why);
 }
 
 }  // namespace
@@ -59,12 +45,13 @@ void carry_out(soci::session& s, const events::Event& e, const std::string& assi
 void on_delivery_accepted(soci::session& s, const events::Event& e) {
   const Acceptance a = read_acceptance(e);
   const std::int64_t now = clock::now_ms();
-  const PayLoad l = load_pay(s, a.assignment_id, a.task_id, a.worker_id, now, false);
+  const PayLoad l =
+      load_pay(s, {a.assignment_id, a.task_id, a.enterprise_id, a.worker_id, a.units, a.amount_fen}, now, false);
   if (l.escrow && a.category != l.escrow->category) {
     log::warn("delivery.accepted category differs from the task's; the task's applies",
               {{"assignment_id", a.assignment_id}, {"event", a.category}, {"task", l.escrow->category}});
   }
-  carry_out(s, e, a.assignment_id, plan_acceptance(a, l, ids::make("stl"), now));
+  carry_out(s, e, plan_acceptance(a, l, ids::make("stl"), now), apply_pay);
 }
 
 // dispute.resolved (disputes) → the ruling applied once, out of the assignment's reservation, in one
@@ -81,8 +68,9 @@ void on_delivery_accepted(soci::session& s, const events::Event& e) {
 void on_dispute_resolved(soci::session& s, const events::Event& e) {
   const Ruling d = read_ruling(e);
   const std::int64_t now = clock::now_ms();
-  const PayLoad l = load_pay(s, d.assignment_id, d.task_id, d.worker_id, now, true);
-  carry_out(s, e, d.assignment_id, plan_ruling(d, l, ids::make("stl"), now));
+  const PayLoad l =
+      load_pay(s, {d.assignment_id, d.task_id, d.enterprise_id, d.worker_id, d.units, d.amount_fen}, now, true);
+  carry_out(s, e, plan_ruling(d, l, ids::make("stl"), now), apply_pay);
 }
 
 }  // namespace crowd::settlement

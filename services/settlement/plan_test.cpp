@@ -1,4 +1,4 @@
-// The pay planner (planner.hpp) over the order in which the events of one assignment can arrive, without a
+// The planner (planner.hpp) over the order in which the events of one task and assignment can arrive, without a
 // database: what was loaded in, a plan, a no-op or a refusal out.
 #include "services/settlement/planner.hpp"
 
@@ -242,4 +242,200 @@ TEST_CASE("a micro-piecework acceptance pays its worker (the fee cap)") {
   REQUIRE(std::holds_alternative<PayPlan>(d));
   CHECK(std::get<PayPlan>(d).settlement->split.fee_fen == 2);
   CHECK(std::get<PayPlan>(d).settlement->split.net_fen == 8);
+}
+
+// ---- The escrow paths: hold, reserve, void, release ----
+
+namespace {
+
+HoldRequest hold() {
+  HoldRequest h;
+  h.task_id = "tsk_1";
+  h.enterprise_id = "ent_1";
+  h.category = "rd_design";
+  h.title = "t";
+  h.currency = "CNY";
+  h.units = 3;
+  h.pay_per_unit_fen = 100'000;
+  h.budget_fen = 300'000;
+  return h;
+}
+
+AssignmentFigures figures(std::optional<std::int64_t> amount = 100'000, const std::string& worker = "wkr_1") {
+  return {"asg_1", "tsk_1", "ent_1", worker, 1, amount};
+}
+
+AssignmentLoad with_escrow(std::int64_t unreserved = 300'000) {
+  AssignmentLoad l;
+  l.escrow = escrow();
+  l.unreserved_fen = unreserved;
+  return l;
+}
+
+AssignmentLoad with_reservation(ReservationStatus status, const std::string& ended_by = "") {
+  AssignmentLoad l;
+  l.escrow = escrow();
+  l.reservation = reservation(status, ended_by);
+  return l;
+}
+
+ReleaseRequest release(const std::string& release_id, std::int64_t units, bool from_matching = true) {
+  ReleaseRequest r;
+  r.task_id = "tsk_1";
+  r.enterprise_id = "ent_1";
+  r.units = units;
+  r.release_id = release_id;
+  r.from_matching = from_matching;
+  return r;
+}
+
+ReleaseLoad release_load(std::int64_t unreserved) {
+  ReleaseLoad l;
+  l.assignment = with_escrow(unreserved);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("hold: funded, short of funds, repeated, retried after a rejection, malformed") {
+  HoldLoad l;
+  l.available_fen = 300'000;
+  HoldDecision d = plan_hold(hold(), l);
+  REQUIRE(std::holds_alternative<HoldPlan>(d));
+  CHECK(std::get<HoldPlan>(d).funded);
+  CHECK(std::get<HoldPlan>(d).transfer_id == "hold:tsk_1");
+
+  l.available_fen = 299'999;
+  d = plan_hold(hold(), l);
+  REQUIRE(std::holds_alternative<HoldPlan>(d));
+  CHECK_FALSE(std::get<HoldPlan>(d).funded);
+  CHECK(std::get<HoldPlan>(d).transfer_id.empty());
+
+  l.escrow = escrow();  // held already: a repeat
+  CHECK(std::holds_alternative<NoOp>(plan_hold(hold(), l)));
+  l.escrow->status = EscrowStatus::rejected;  // a funding retry tries again
+  l.available_fen = 300'000;
+  d = plan_hold(hold(), l);
+  REQUIRE(std::holds_alternative<HoldPlan>(d));
+  CHECK(std::get<HoldPlan>(d).funded);
+
+  HoldRequest bad = hold();
+  bad.budget_fen = 299'999;  // != units × pay
+  CHECK(std::holds_alternative<Refuse>(plan_hold(bad, HoldLoad{})));
+}
+
+TEST_CASE("reserve: first, after an acceptance or void that came first, contradicting, short, no escrow") {
+  ReserveDecision d = plan_reserve(figures(), "CNY", with_escrow());
+  REQUIRE(std::holds_alternative<ReservePlan>(d));
+  CHECK(std::get<ReservePlan>(d).reservation.status == ReservationStatus::reserved);
+  CHECK(std::get<ReservePlan>(d).reservation.amount_fen == 100'000);
+
+  for (auto status : {ReservationStatus::reserved, ReservationStatus::posted, ReservationStatus::voided}) {
+    CHECK(std::holds_alternative<NoOp>(plan_reserve(figures(), "CNY", with_reservation(status, "acceptance"))));
+  }
+  AssignmentLoad old = with_escrow();
+  old.settled_before = true;
+  CHECK(std::holds_alternative<NoOp>(plan_reserve(figures(), "CNY", old)));
+
+  CHECK(std::holds_alternative<Refuse>(plan_reserve(figures(), "USD", with_escrow())));
+  CHECK(std::holds_alternative<Refuse>(
+      plan_reserve(figures(100'000, "wkr_2"), "CNY", with_reservation(ReservationStatus::reserved))));
+  CHECK(std::holds_alternative<Refuse>(plan_reserve(figures(99'000), "CNY", with_escrow())));  // != units × pay
+  CHECK(std::holds_alternative<Refuse>(plan_reserve(figures(), "CNY", with_escrow(99'999))));  // lent elsewhere
+  CHECK(std::holds_alternative<Refuse>(plan_reserve(figures(), "CNY", AssignmentLoad{})));
+}
+
+TEST_CASE("void: of a reservation, repeated, before assignment.created (moved or a tombstone), of a settled one") {
+  const ReserveRequest r = reserve_request_of(figures(), escrow());
+  VoidDecision d = plan_void(r, "rejected", with_reservation(ReservationStatus::reserved));
+  REQUIRE(std::holds_alternative<VoidPlan>(d));
+  const VoidPlan p = std::get<VoidPlan>(d);
+  CHECK(p.known);
+  CHECK(p.row.status == ReservationStatus::voided);
+  CHECK(p.row.ended_by == "rejected");
+  CHECK(p.returned_fen == 100'000);
+
+  const auto again = plan_void(r, "rejected", with_reservation(ReservationStatus::voided, "rejected"));
+  REQUIRE(std::holds_alternative<NoOp>(again));
+  CHECK(std::get<NoOp>(again).why.empty());
+
+  d = plan_void(r, "expired", with_escrow());  // the void overtook assignment.created
+  REQUIRE(std::holds_alternative<VoidPlan>(d));
+  CHECK_FALSE(std::get<VoidPlan>(d).known);
+  CHECK(std::get<VoidPlan>(d).row.moved_money);
+  CHECK(std::get<VoidPlan>(d).returned_fen == 0);
+  d = plan_void(r, "expired", with_escrow(99'999));  // the money is lent to another assignment: a tombstone
+  REQUIRE(std::holds_alternative<VoidPlan>(d));
+  CHECK_FALSE(std::get<VoidPlan>(d).row.moved_money);
+
+  CHECK(std::holds_alternative<Refuse>(
+      plan_void(r, "rejected", with_reservation(ReservationStatus::posted, "acceptance"))));
+  AssignmentLoad old = with_escrow();
+  old.settled_before = true;
+  CHECK(std::holds_alternative<Refuse>(plan_void(r, "rejected", old)));
+  CHECK(std::holds_alternative<Refuse>(plan_void(r, "rejected", AssignmentLoad{})));
+  const ReserveRequest other = reserve_request_of(figures(100'000, "wkr_2"), escrow());
+  CHECK(std::holds_alternative<Refuse>(plan_void(other, "rejected", with_reservation(ReservationStatus::reserved))));
+}
+
+TEST_CASE("release: the cancel answer, applied once, early, waiting for a void, more than the escrow holds") {
+  ReleaseDecision d = plan_release(release("cancel", 3), release_load(300'000));
+  REQUIRE(std::holds_alternative<ReleasePlan>(d));
+  CHECK(std::get<ReleasePlan>(d).amount_fen == 300'000);
+  CHECK(std::get<ReleasePlan>(d).transfer_id == "release:tsk_1:cancel");
+  CHECK_FALSE(std::get<ReleasePlan>(d).void_first);
+
+  ReleaseLoad applied = release_load(0);
+  applied.applied = true;
+  CHECK(std::holds_alternative<NoOp>(plan_release(release("cancel", 3), applied)));
+  // One unit still reserved by an assignment matching no longer counts: waits for its void.
+  CHECK(std::holds_alternative<Wait>(plan_release(release("cancel", 3), release_load(200'000))));
+  CHECK(std::holds_alternative<Refuse>(plan_release(release("cancel", 4), release_load(400'000))));
+
+  ReleaseLoad rejected = release_load(0);
+  rejected.assignment.escrow->status = EscrowStatus::rejected;
+  CHECK(std::holds_alternative<Wait>(plan_release(release("cancel", 3), rejected)));         // before the retry's hold
+  CHECK(std::holds_alternative<NoOp>(plan_release(release("cancel", 3, false), rejected)));  // tasks' cancel
+  CHECK(std::holds_alternative<NoOp>(plan_release(release("cancel", 0), release_load(300'000))));
+
+  CHECK(std::holds_alternative<Refuse>(plan_release(release("cancel", 3), ReleaseLoad{})));
+  ReleaseRequest other = release("cancel", 3);
+  other.enterprise_id = "ent_2";
+  CHECK(std::holds_alternative<Refuse>(plan_release(other, release_load(300'000))));
+  CHECK(std::holds_alternative<Refuse>(plan_release(release("asg:", 1), release_load(300'000))));
+}
+
+TEST_CASE("task.cancelled: after matching released, before any hold, else like the cancel answer") {
+  ReleaseRequest by_matching = release("cancel", 0, false);
+  by_matching.released_by_matching = true;
+  CHECK(std::holds_alternative<NoOp>(plan_release(by_matching, release_load(300'000))));
+  CHECK(std::holds_alternative<NoOp>(plan_release(release("cancel", 3, false), ReleaseLoad{})));
+  CHECK(std::holds_alternative<ReleasePlan>(plan_release(release("cancel", 3, false), release_load(300'000))));
+}
+
+TEST_CASE("an assignment's release: its reservation voided first, the money it returns released") {
+  ReleaseLoad l = release_load(200'000);  // one unit reserved by asg_1
+  l.assignment.reservation = reservation(ReservationStatus::reserved);
+  ReleaseDecision d = plan_release(release("asg:asg_1", 1), l);
+  REQUIRE(std::holds_alternative<ReleasePlan>(d));
+  const ReleasePlan& p = std::get<ReleasePlan>(d);
+  REQUIRE(p.void_first);
+  CHECK(p.void_first->row.ended_by == "released");
+  CHECK(p.amount_fen == 100'000);
+  CHECK(p.transfer_id == "release:tsk_1:asg:asg_1");
+
+  // Voided already (rejected): nothing to void, the unit's money is in the escrow.
+  l.assignment.reservation = reservation(ReservationStatus::voided, "rejected");
+  l.assignment.unreserved_fen = 300'000;
+  d = plan_release(release("asg:asg_1", 1), l);
+  REQUIRE(std::holds_alternative<ReleasePlan>(d));
+  CHECK_FALSE(std::get<ReleasePlan>(d).void_first);
+
+  // Settled: its units cannot come back.
+  l.assignment.reservation = reservation(ReservationStatus::posted, "acceptance");
+  l.assignment_settled = true;
+  CHECK(std::holds_alternative<Refuse>(plan_release(release("asg:asg_1", 1), l)));
+  l.assignment_settled = false;  // ruled with a zero share: no settlement row, the reservation posted
+  l.assignment.reservation = reservation(ReservationStatus::posted, "ruling");
+  CHECK(std::holds_alternative<Refuse>(plan_release(release("asg:asg_1", 1), l)));
 }

@@ -71,9 +71,12 @@ std::optional<PayDecision> acceptance_already(const Acceptance& a, const PayLoad
   if (l.reservation && l.reservation->status == ReservationStatus::posted) {
     // Settled already (a repeat), or ruled on: the ruling decided the assignment's money, so a delivery
     // accepted afterwards pays nothing more (the same no-op as a repeat, whatever came first).
-    return NoOp{"assignment already settled or ruled on (" + l.reservation->ended_by + ")"};
+    return NoOp{"event ignored: assignment already settled or ruled on (" + l.reservation->ended_by + ")",
+                {{"assignment_id", a.assignment_id}}};
   }
-  if (!l.reservation && l.settled_before) return NoOp{"assignment already settled"};
+  if (!l.reservation && l.settled_before) {
+    return NoOp{"event ignored: assignment already settled", {{"assignment_id", a.assignment_id}}};
+  }
   if (!l.escrow) return Refuse{"no escrow for task " + a.task_id};
   if (auto problem = settlement_problem(*l.escrow, a)) return Refuse{*problem};
   return std::nullopt;
@@ -111,7 +114,7 @@ std::optional<PayDecision> ruling_already(const Ruling& d, const PayLoad& l) {
   if (auto problem = ruling_problem(d)) return Refuse{*problem};
   if (l.reservation && l.reservation->status == ReservationStatus::posted) {
     if (l.reservation->ended_by == "ruling" && l.reservation->dispute_id == d.dispute_id) {
-      return NoOp{"ruling already applied"};
+      return NoOp{"event ignored: ruling already applied", {{"assignment_id", d.assignment_id}}};
     }
     return Refuse{"assignment " + d.assignment_id + " was already settled (" + l.reservation->ended_by + ")"};
   }
