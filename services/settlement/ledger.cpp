@@ -104,8 +104,8 @@ namespace {
 
 // Accounts this session has seen committed, so that transfer() need not open them again: a settlement
 // touches the same escrow three times and the platform accounts every time. Accounts are never deleted, so
-// a committed one stays known. What the current transaction learns (an account it inserted, or found
-// present) becomes known only when it commits; a rollback, also to a savepoint, forgets it.
+// a committed one stays known. What the current transaction learns (an account it found present, which it
+// may have inserted itself) becomes known only when it commits; a rollback, also to a savepoint, forgets it.
 struct KnownAccounts final : db::TxHook {
   static constexpr std::size_t kMax = 200'000;  // bounded memory: start again when full
   std::unordered_set<std::string> known;
@@ -124,11 +124,22 @@ void open_account(soci::session& s, const std::string& id, long long now) {
   if (memo.known.count(id) != 0) return;
   const std::string kind = *account_kind(id);
   const int negative = may_go_negative(id) ? 1 : 0;
-  db::prepared(s,
-               "INSERT INTO accounts (id, kind, allow_negative, balance_fen, currency, created_at_ms) "
-               "VALUES (:id, :kind, :neg, 0, 'CNY', :now) ON CONFLICT (id) DO NOTHING")
-      .run(id, kind, negative, now);
-  if (db::in_transaction(s)) memo.learnt.push_back(id);
+  const long long inserted =
+      db::prepared(s,
+                   "INSERT INTO accounts (id, kind, allow_negative, balance_fen, currency, created_at_ms) "
+                   "VALUES (:id, :kind, :neg, 0, 'CNY', :now) ON CONFLICT (id) DO NOTHING")
+          .run(id, kind, negative, now)
+          .affected_rows();
+  // Only an account found present is learnt: one opened just now may be touched never again (an
+  // assignment's reservation account is opened by its reservation and only debited after), and memoising
+  // every one of those would grow the memo with every assignment up to kMax.
+  if (inserted != 0) return;
+  if (db::in_transaction(s)) {
+    memo.learnt.push_back(id);
+  } else {
+    if (memo.known.size() >= KnownAccounts::kMax) memo.known.clear();
+    memo.known.insert(id);
+  }
 }
 
 // An account that cannot go negative and was never opened holds 0: any debit of it fails the conditional
