@@ -6,29 +6,22 @@
 #include <stdexcept>
 
 #include "common/crypto.hpp"
+#include "common/enum_text.hpp"
 
 namespace crowd::auth {
 
+namespace {
+
+constexpr EnumText<Role, 4> kRole{{"enterprise", "worker", "operator", "integration"}, "role"};
+
+}  // namespace
+
 std::string role_name(Role r) {
-  switch (r) {
-    case Role::enterprise:
-      return "enterprise";
-    case Role::worker:
-      return "worker";
-    case Role::operator_:
-      return "operator";
-    case Role::integration:
-      return "integration";
-  }
-  return "unknown";
+  return kRole.name(r);
 }
 
 std::optional<Role> role_from(const std::string& name) {
-  if (name == "enterprise") return Role::enterprise;
-  if (name == "worker") return Role::worker;
-  if (name == "operator") return Role::operator_;
-  if (name == "integration") return Role::integration;
-  return std::nullopt;
+  return kRole.find(name);
 }
 
 std::string issue_token(const std::string& secret, const Principal& p) {

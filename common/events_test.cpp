@@ -11,6 +11,7 @@
 #include "common/db.hpp"
 #include "common/invariant.hpp"
 #include "common/redis.hpp"
+#include "common/testing/event_world.hpp"
 #include "common/testing/redis_server.hpp"
 #include "common/testing/service_db.hpp"
 
@@ -27,24 +28,12 @@ const std::vector<crowd::db::Migration> kMigrations = {
     {"001_effects", "CREATE TABLE effects (event_id TEXT PRIMARY KEY, key TEXT NOT NULL);\n"}};
 
 // One world per test: a redis-server, a migrated database (emptied first on PostgreSQL), a client.
-struct World {
-  explicit World(const std::string& url_or_empty) : db(kMigrations, 2, url_or_empty) {
-    redis = std::make_unique<Client>(server.endpoint());
-    crowd::events::set_producer("tests");
-  }
+struct World : crowd::testing::EventWorld {
+  explicit World(const std::string& url_or_empty) : EventWorld(kMigrations, url_or_empty) {}
 
-  std::int64_t count(const std::string& sql) { return db.count(sql); }
-  std::int64_t xlen(const std::string& stream) { return redis->command({"XLEN", stream}).integer; }
-  std::int64_t pending(const std::string& stream, const std::string& group) {
-    return redis->command({"XPENDING", stream, group}).elements.at(0).integer;
-  }
   std::string publish_one(const std::string& type, const std::string& key) {
     return db->tx([&](soci::session& s) { return crowd::events::publish(s, type, key, {{"key", key}}); });
   }
-
-  RedisServer server;
-  crowd::testing::ServiceDb db;
-  std::unique_ptr<Client> redis;
 };
 
 using crowd::testing::backends;

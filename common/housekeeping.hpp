@@ -30,13 +30,7 @@
 #include <vector>
 
 #include "common/config.hpp"
-
-namespace crowd::db {
-class Database;
-}
-namespace crowd::redis {
-class Client;
-}
+#include "common/fwd.hpp"
 
 namespace crowd::housekeeping {
 

@@ -12,6 +12,7 @@
 #include "common/events.hpp"
 #include "common/idempotency.hpp"
 #include "common/redis.hpp"
+#include "common/testing/event_world.hpp"
 #include "common/testing/redis_server.hpp"
 #include "common/testing/service_db.hpp"
 
@@ -31,16 +32,9 @@ constexpr std::int64_t kDay = 24 * kHour;
 const std::vector<crowd::db::Migration> kMigrations = {
     {"001_effects", "CREATE TABLE effects (event_id TEXT PRIMARY KEY, key TEXT NOT NULL);\n"}};
 
-struct World {
-  explicit World(const std::string& url_or_empty) : db(kMigrations, 2, url_or_empty) {
+struct World : crowd::testing::EventWorld {
+  explicit World(const std::string& url_or_empty) : EventWorld(kMigrations, url_or_empty) {
     db.capture_events = false;
-    redis = std::make_unique<Client>(server.endpoint());
-    crowd::events::set_producer("tests");
-  }
-  std::int64_t count(const std::string& sql) { return db.count(sql); }
-  std::int64_t xlen(const std::string& stream) { return redis->command({"XLEN", stream}).integer; }
-  std::int64_t pending(const std::string& stream, const std::string& group) {
-    return redis->command({"XPENDING", stream, group}).elements.at(0).integer;
   }
   // XADDs an envelope of a made-up event straight to `stream`; returns the entry id.
   std::string add(const std::string& stream, const std::string& key, std::string* event_id = nullptr) {
@@ -63,10 +57,6 @@ struct World {
   void ack(const std::string& stream, const std::string& group, const std::string& id) {
     redis->command({"XACK", stream, group, id});
   }
-
-  RedisServer server;
-  crowd::testing::ServiceDb db;
-  std::unique_ptr<Client> redis;
 };
 
 hk::Settings settings() {

@@ -28,14 +28,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/fwd.hpp"
 #include "common/http.hpp"
-
-namespace soci {
-class session;
-}
-namespace crowd::db {
-class Database;
-}
 
 namespace crowd::idempotency {
 

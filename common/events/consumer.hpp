@@ -13,16 +13,7 @@
 #include <vector>
 
 #include "common/events/envelope.hpp"
-
-namespace soci {
-class session;
-}
-namespace crowd::db {
-class Database;
-}
-namespace crowd::redis {
-class Client;
-}
+#include "common/fwd.hpp"
 
 namespace crowd::events {
 

@@ -8,15 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace soci {
-class session;
-}
-namespace crowd::db {
-class Database;
-}
-namespace crowd::redis {
-class Client;
-}
+#include "common/fwd.hpp"
 
 namespace crowd::events {
 

@@ -128,6 +128,12 @@ class ServiceDb {
     });
     return out;
   }
+  // The data of the outbox's events of `type`, oldest first.
+  std::vector<nlohmann::json> published(const std::string& type) {
+    std::vector<nlohmann::json> out;
+    for (events::Event& e : outbox(type)) out.push_back(std::move(e.data));
+    return out;
+  }
 
  private:
   std::filesystem::path dir_;

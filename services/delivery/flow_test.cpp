@@ -117,13 +117,7 @@ struct Fixture {
 
   std::vector<json> events(const std::string& type) {
     std::vector<json> out;
-    db->with([&](soci::session& s) {
-      soci::rowset<soci::row> rows = s.prepare << "SELECT envelope FROM outbox ORDER BY id";
-      for (const auto& r : rows) {
-        auto env = json::parse(crowd::db::get_str(r, 0));
-        if (env["type"] == type) out.push_back(env);
-      }
-    });
+    for (const crowd::events::Event& e : db.outbox(type)) out.push_back(e.envelope());
     return out;
   }
 };

@@ -123,13 +123,7 @@ struct Fixture {
   }
   std::vector<json> outbox(const std::string& type) {
     std::vector<json> out;
-    db->with([&](soci::session& s) {
-      soci::rowset<soci::row> rs = (s.prepare << "SELECT envelope FROM outbox ORDER BY id");
-      for (const auto& r : rs) {
-        auto env = json::parse(db::get_str(r, 0));
-        if (env["type"] == type) out.push_back(env);
-      }
-    });
+    for (const events::Event& e : db.outbox(type)) out.push_back(e.envelope());
     return out;
   }
   store::TaskRow task(const std::string& id) {

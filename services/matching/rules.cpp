@@ -3,30 +3,25 @@
 #include <algorithm>
 #include <cassert>
 
+#include "common/enum_text.hpp"
+
 namespace crowd::matching {
 
+namespace {
+
+constexpr EnumText<OfferStatus, 5> kOfferStatus{{"pending", "accepted", "declined", "expired", "withdrawn"},
+                                                "offer status"};
+constexpr EnumText<AssignmentStatus, 4> kAssignmentStatus{{"active", "completed", "rejected", "expired"},
+                                                          "assignment status"};
+
+}  // namespace
+
 std::string_view to_string(OfferStatus s) {
-  switch (s) {
-    case OfferStatus::pending:
-      return "pending";
-    case OfferStatus::accepted:
-      return "accepted";
-    case OfferStatus::declined:
-      return "declined";
-    case OfferStatus::expired:
-      return "expired";
-    case OfferStatus::withdrawn:
-      return "withdrawn";
-  }
-  return "pending";
+  return kOfferStatus.name(s);
 }
 
 std::optional<OfferStatus> offer_status_from(std::string_view s) {
-  for (auto v : {OfferStatus::pending, OfferStatus::accepted, OfferStatus::declined, OfferStatus::expired,
-                 OfferStatus::withdrawn}) {
-    if (to_string(v) == s) return v;
-  }
-  return std::nullopt;
+  return kOfferStatus.find(s);
 }
 
 bool offer_is_live(OfferStatus s, std::int64_t expires_at_ms, std::int64_t now_ms) {
@@ -75,25 +70,11 @@ TaskGate task_gate(bool is_open, std::int64_t deadline_ms, std::int64_t units_as
 }
 
 std::string_view to_string(AssignmentStatus s) {
-  switch (s) {
-    case AssignmentStatus::active:
-      return "active";
-    case AssignmentStatus::completed:
-      return "completed";
-    case AssignmentStatus::rejected:
-      return "rejected";
-    case AssignmentStatus::expired:
-      return "expired";
-  }
-  return "active";
+  return kAssignmentStatus.name(s);
 }
 
 std::optional<AssignmentStatus> assignment_status_from(std::string_view s) {
-  for (auto v :
-       {AssignmentStatus::active, AssignmentStatus::completed, AssignmentStatus::rejected, AssignmentStatus::expired}) {
-    if (to_string(v) == s) return v;
-  }
-  return std::nullopt;
+  return kAssignmentStatus.find(s);
 }
 
 std::optional<AssignmentStatus> assignment_after(AssignmentStatus current, DeliveryVerdict verdict) {

@@ -10,6 +10,19 @@ namespace crowd::settlement::detail {
 
 // ---- The events as settlement reads them ----
 
+namespace {
+
+// The ids an event names of one assignment, in the order their faults are listed.
+template <class T>
+void read_assignment_ids(events::Fields& f, T& x) {
+  x.assignment_id = f.id("assignment_id");
+  x.task_id = f.id("task_id");
+  x.enterprise_id = f.id("enterprise_id");
+  x.worker_id = f.id("worker_id");
+}
+
+}  // namespace
+
 HoldRequest read_hold(const events::Event& e) {
   events::Fields f(e);
   HoldRequest h;
@@ -29,10 +42,7 @@ Acceptance read_acceptance(const events::Event& e) {
   events::Fields f(e);
   Acceptance a;
   a.submission_id = f.id("submission_id");
-  a.assignment_id = f.id("assignment_id");
-  a.task_id = f.id("task_id");
-  a.enterprise_id = f.id("enterprise_id");
-  a.worker_id = f.id("worker_id");
+  read_assignment_ids(f, a);
   a.category = f.str("category");
   a.title = f.str("title");
   a.currency = f.str("currency");
@@ -47,10 +57,7 @@ Ruling read_ruling(const events::Event& e) {
   events::Fields f(e);
   Ruling d;
   d.dispute_id = f.id("dispute_id");
-  d.assignment_id = f.id("assignment_id");
-  d.task_id = f.id("task_id");
-  d.enterprise_id = f.id("enterprise_id");
-  d.worker_id = f.id("worker_id");
+  read_assignment_ids(f, d);
   d.operator_id = f.id("operator_id");
   d.units = f.i64("units", 0, kMaxEventUnits);
   d.amount_fen = f.i64("amount_fen", 0, kMaxEventFen);
@@ -108,10 +115,7 @@ ReleaseRequest read_release(const events::Event& e) {
 AssignmentEvent read_assignment(const events::Event& e, bool with_currency) {
   events::Fields f(e);
   AssignmentEvent a;
-  a.figures.assignment_id = f.id("assignment_id");
-  a.figures.task_id = f.id("task_id");
-  a.figures.enterprise_id = f.id("enterprise_id");
-  a.figures.worker_id = f.id("worker_id");
+  read_assignment_ids(f, a.figures);
   a.figures.units = f.i64("units", 0, kMaxEventUnits);
   a.figures.amount_fen = f.opt_i64("amount_fen", 0, kMaxEventFen);
   if (with_currency) a.currency = f.str("currency");

@@ -87,17 +87,7 @@ struct World {
   std::int64_t count(const std::string& sql) {
     return t.db().with([&](soci::session& s) { return crowd::testing::ServiceDb::count(s, sql); });
   }
-  std::vector<json> published(const std::string& type) {
-    std::vector<json> out;
-    t.db().with([&](soci::session& s) {
-      soci::rowset<soci::row> rows = s.prepare << "SELECT envelope FROM outbox ORDER BY id";
-      for (const auto& r : rows) {
-        const json env = json::parse(db::get_str(r, 0));
-        if (env["type"] == type) out.push_back(env["data"]);
-      }
-    });
-    return out;
-  }
+  std::vector<json> published(const std::string& type) { return t.published(type); }
   void check_ok() {
     http::Request r;
     r.principal = auth::Principal{"op_1", auth::Role::operator_, 0, 0};

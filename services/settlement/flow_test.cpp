@@ -20,9 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-auth::Principal as(const std::string& id, auth::Role role) {
-  return auth::Principal{id, role, 0, 0};
-}
 const auth::Principal kEnt = as("ent_1", auth::Role::enterprise);
 const auth::Principal kOtherEnt = as("ent_2", auth::Role::enterprise);
 const auth::Principal kWorker = as("wkr_1", auth::Role::worker);
@@ -76,19 +73,6 @@ json accepted(const std::string& asg, const std::string& task, std::int64_t unit
           {"enterprise_id", "ent_1"},      {"worker_id", "wkr_1"}, {"units", units},
           {"amount_fen", amount},          {"currency", "CNY"},    {"category", "rd_design"},
           {"title", "Label images"},       {"automatic", false},   {"accepted_at_ms", clock::now_ms()}};
-}
-
-// The data of the outbox events of one type, in publication order.
-std::vector<json> published(SettlementDb& t, const std::string& type) {
-  std::vector<json> out;
-  t.db().with([&](soci::session& s) {
-    soci::rowset<soci::row> rows = s.prepare << "SELECT envelope FROM outbox ORDER BY id";
-    for (const auto& r : rows) {
-      const json env = json::parse(db::get_str(r, 0));
-      if (env["type"] == type) out.push_back(env["data"]);
-    }
-  });
-  return out;
 }
 
 std::set<std::string> keys_of(const json& j) {
@@ -152,13 +136,13 @@ TEST_CASE("escrow: hold, duplicate, rejection for insufficient funds, retry afte
   deposit(t, 50'000, "k1");
   deliver(t, "task.created", task_created("tsk_a", 3, 10'000), on_task_created);
   deliver(t, "task.created", task_created("tsk_a", 3, 10'000), on_task_created);  // replay with a new event id
-  const auto held = published(t, "escrow.held");
+  const auto held = t.published("escrow.held");
   REQUIRE(held.size() == 1);
   CHECK(held[0] ==
         json{{"task_id", "tsk_a"}, {"enterprise_id", "ent_1"}, {"amount_fen", 30'000}, {"transfer_id", "hold:tsk_a"}});
 
   deliver(t, "task.created", task_created("tsk_b", 3, 10'000), on_task_created);  // 20,000 left: short
-  const auto rejected = published(t, "escrow.rejected");
+  const auto rejected = t.published("escrow.rejected");
   REQUIRE(rejected.size() == 1);
   CHECK(
       rejected[0] ==
@@ -170,7 +154,7 @@ TEST_CASE("escrow: hold, duplicate, rejection for insufficient funds, retry afte
 
   deposit(t, 10'000, "k2");
   deliver(t, "task.created", task_created("tsk_b", 3, 10'000), on_task_created);  // funding retried
-  CHECK(published(t, "escrow.held").size() == 2);
+  CHECK(t.published("escrow.held").size() == 2);
   bal = body_of(get_my_balance(t.db(), me));
   CHECK(fen(bal["available"]) == 0);
   CHECK(fen(bal["escrow"]) == 60'000);
@@ -192,7 +176,7 @@ TEST_CASE("settlement: fee, IIT, net in linked transfers, once per assignment, m
 
   deliver(t, "delivery.accepted", accepted("asg_1", "tsk_a", 1, 1'000'000), on_delivery_accepted);
   deliver(t, "delivery.accepted", accepted("asg_1", "tsk_a", 1, 1'000'000), on_delivery_accepted);  // replay
-  const auto done = published(t, "settlement.completed");
+  const auto done = t.published("settlement.completed");
   REQUIRE(done.size() == 1);
   const json& d = done[0];
   CHECK(d["kind"] == "acceptance");
@@ -222,7 +206,7 @@ TEST_CASE("settlement: fee, IIT, net in linked transfers, once per assignment, m
 
   // A second payment the same month: the cumulation continues.
   deliver(t, "delivery.accepted", accepted("asg_2", "tsk_a", 1, 1'000'000), on_delivery_accepted);
-  const auto second = published(t, "settlement.completed").at(1);
+  const auto second = t.published("settlement.completed").at(1);
   auto ent = request(kEnt);
   CHECK(fen(body_of(get_my_balance(t.db(), ent))["escrow"]) == 2'000'000);
   const json worker = body_of(get_my_balance(t.db(), me));
@@ -243,7 +227,7 @@ TEST_CASE("release: unassigned units go back once, the escrow closes when every 
                       {"units_total", 4}};
   deliver(t, "task.units_released", released, on_units_released);
   deliver(t, "task.units_released", released, on_units_released);  // replay: one release per release id
-  const auto ev = published(t, "escrow.released");
+  const auto ev = t.published("escrow.released");
   REQUIRE(ev.size() == 1);
   // No release_id in the event: the cancel answer ("cancel").
   CHECK(ev[0] == json{{"task_id", "tsk_a"},
@@ -285,7 +269,7 @@ TEST_CASE("release: several releases of one task apply once each, too much is re
   deliver(t, "task.units_released", release("tsk_r", "cancel", 2, 1, 3), on_units_released);
   // The assigned unit's delivery is rejected after the cancel: it comes back under its own id.
   deliver(t, "task.units_released", release("tsk_r", "asg:asg_1", 1, 0, 3), on_units_released);
-  auto ev = published(t, "escrow.released");
+  auto ev = t.published("escrow.released");
   REQUIRE(ev.size() == 2);
   CHECK(ev[1] == json{{"task_id", "tsk_r"},
                       {"enterprise_id", "ent_1"},
@@ -300,7 +284,7 @@ TEST_CASE("release: several releases of one task apply once each, too much is re
   deliver(t, "task.cancelled",
           {{"task_id", "tsk_r"}, {"enterprise_id", "ent_1"}, {"units_released", 1}, {"released_by_matching", true}},
           on_task_cancelled);
-  CHECK(published(t, "escrow.released").size() == 2);
+  CHECK(t.published("escrow.released").size() == 2);
   auto ent = request(kEnt);
   json bal = body_of(get_my_balance(t.db(), ent));
   CHECK(fen(bal["available"]) == 30'000);
@@ -348,7 +332,7 @@ TEST_CASE("release: task.cancelled of a task that never opened and matching's an
   deliver(t, "task.cancelled", cancelled, on_task_cancelled);  // re-published after the hold
   // Even a stray cancel answer for it finds the release "cancel" done.
   deliver(t, "task.units_released", release("tsk_c", "cancel", 2, 0, 2), on_units_released);
-  const auto ev = published(t, "escrow.released");
+  const auto ev = t.published("escrow.released");
   REQUIRE(ev.size() == 1);
   CHECK(ev[0]["transfer_id"] == "release:tsk_c:cancel");
   CHECK(ev[0]["release_id"] == "cancel");
@@ -362,7 +346,7 @@ TEST_CASE("reads: settlements by id and task, statements, admin check, with acce
   deposit(t, 3'000'000, "k1");
   deliver(t, "task.created", task_created("tsk_a", 2, 1'000'000), on_task_created);
   deliver(t, "delivery.accepted", accepted("asg_1", "tsk_a", 1, 1'000'000), on_delivery_accepted);
-  const std::string id = published(t, "settlement.completed").at(0)["settlement_id"];
+  const std::string id = t.published("settlement.completed").at(0)["settlement_id"];
 
   auto by_id = [&](const auth::Principal& who) {
     auto r = request(who);

@@ -20,9 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-auth::Principal as(const std::string& id, auth::Role role) {
-  return auth::Principal{id, role, 0, 0};
-}
 const auth::Principal kEnt = as("ent_1", auth::Role::enterprise);
 const auth::Principal kWorker = as("wkr_1", auth::Role::worker);
 const auth::Principal kOtherWorker = as("wkr_2", auth::Role::worker);
@@ -110,13 +107,9 @@ http::Problem problem_of(F&& call) {
 // The settlement.completed data of the assignment.
 json completed(SettlementDb& t, const std::string& assignment) {
   json out;
-  t.db().with([&](soci::session& s) {
-    soci::rowset<soci::row> rows = s.prepare << "SELECT envelope FROM outbox ORDER BY id";
-    for (const auto& r : rows) {
-      const json env = json::parse(db::get_str(r, 0));
-      if (env["type"] == "settlement.completed" && env["data"]["assignment_id"] == assignment) out = env["data"];
-    }
-  });
+  for (json& d : t.published("settlement.completed")) {
+    if (d["assignment_id"] == assignment) out = std::move(d);
+  }
   return out;
 }
 

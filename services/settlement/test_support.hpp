@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/auth.hpp"
 #include "common/db.hpp"
 #include "common/events.hpp"
 #include "common/testing/service_db.hpp"
@@ -24,6 +25,11 @@ class SettlementDb : public crowd::testing::ServiceDb {
  public:
   SettlementDb() : ServiceDb(db::embedded_migrations()) { events::set_producer("settlement"); }
 };
+
+// A caller of the API as the token would name it.
+inline auth::Principal as(const std::string& id, auth::Role role) {
+  return auth::Principal{id, role, 0, 0};
+}
 
 // The sum of every account's balance: 0 in a double-entry ledger.
 inline std::int64_t sum_of_balances(soci::session& s) {

@@ -47,7 +47,7 @@ TEST_CASE("bad input gets problem+json naming the field and writes nothing") {
              {{"name", "示例公司"}, {"credit_code", "91350100M000100Y44"}, {"password", "enterprise-pass-1"}}),
       422, "credit_code");
   // Nothing was written: the same phone and the same credit code register fine now.
-  Party w = register_worker(p, "张三", "11010519491231002X", "13800138000", {"cad"});
+  Party w = worker_zhang(p, {"cad"});
   Party a = register_enterprise(p, "甲公司", "91350100M000100Y43");
 
   // Oversized body, unknown route, wrong method.

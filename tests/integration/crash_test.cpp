@@ -43,12 +43,8 @@ void check_settled_once(Platform& p, const Party& ent, const Party& w, int count
   auto check = ledger_check(p);
   CHECK_MESSAGE(check["ok"] == true, check.dump());
   // settlement.completed re-sent after a crash must not make a second invoice.
-  auto invoice_count = [&] {
-    auto r = p.call("invoicing", "GET", "/v1/invoices?limit=100", nullptr, ent.token);
-    return r.status == 200 ? static_cast<int>(r.json_body()["items"].size()) : -1;
-  };
-  CHECK(eventually([&] { return invoice_count() == count; }));
-  CHECK(invoice_count() == count);
+  CHECK(eventually([&] { return invoice_count(p, ent) == count; }));
+  CHECK(invoice_count(p, ent) == count);
 }
 }  // namespace
 

@@ -43,9 +43,9 @@ std::int64_t settled_fen_of(Platform& p, const Party& ent, const std::string& ta
 TEST_CASE("escrow: a piecework task cancelled while a delivery is accepted ends with every fen accounted for") {
   Platform p("escrow_cancel_race");
   p.start_all();
-  Party ent = register_enterprise(p, "深圳市示例科技有限公司", "91350100M000100Y43");
-  Party w1 = register_worker(p, "张三", "11010519491231002X", "13800138000", {"cad"});
-  Party w2 = register_worker(p, "李四", "110105199001011232", "13900139000", {"cad"});
+  Party ent = example_enterprise(p);
+  Party w1 = worker_zhang(p, {"cad"});
+  Party w2 = worker_li(p, {"cad"});
   constexpr int kRuns = 6;
   constexpr std::int64_t kUnits = 4, kPay = 100'000, kBudget = kUnits * kPay;
   const std::int64_t deposited = kRuns * kBudget;

@@ -42,6 +42,23 @@ Party register_worker(Platform& p, const std::string& real_name, const std::stri
   return w;
 }
 
+Party example_enterprise(Platform& p) {
+  return register_enterprise(p, "深圳市示例科技有限公司", "91350100M000100Y43");
+}
+
+Party worker_zhang(Platform& p, const json& skills) {
+  return register_worker(p, "张三", "11010519491231002X", "13800138000", skills);
+}
+
+Party worker_li(Platform& p, const json& skills) {
+  return register_worker(p, "李四", "110105199001011232", "13900139000", skills);
+}
+
+int invoice_count(Platform& p, const Party& ent) {
+  auto r = p.call("invoicing", "GET", "/v1/invoices?limit=100", nullptr, ent.token);
+  return r.status == 200 ? static_cast<int>(r.json_body()["items"].size()) : -1;
+}
+
 std::string operator_token(Platform& p) {
   auto t = p.call("accounts", "POST", "/v1/auth/token",
                   {{"role", "operator"}, {"username", "ops"}, {"password", "operator-password-1"}});

@@ -17,6 +17,11 @@ struct Party {
 Party register_enterprise(Platform& p, const std::string& name, const std::string& credit_code);
 Party register_worker(Platform& p, const std::string& real_name, const std::string& id_number, const std::string& phone,
                       const json& skills);
+// The parties most tests need, with real-format identities that pass the real-name checks: an enterprise
+// (深圳市示例科技有限公司) and two workers, 张三 and 李四, with the skills given.
+Party example_enterprise(Platform& p);
+Party worker_zhang(Platform& p, const json& skills);
+Party worker_li(Platform& p, const json& skills);
 std::string operator_token(Platform& p);
 void deposit(Platform& p, const Party& ent, std::int64_t amount_fen, const std::string& key);
 void go_online(Platform& p, const Party& worker);
@@ -32,5 +37,7 @@ json get_task(Platform& p, const Party& who, const std::string& task_id);
 bool task_status_is(Platform& p, const Party& who, const std::string& task_id, const std::string& status);
 json balances(Platform& p, const Party& who);
 json ledger_check(Platform& p);
+// How many invoices the enterprise has (-1 while invoicing does not answer 200).
+int invoice_count(Platform& p, const Party& ent);
 
 }  // namespace crowd::test

@@ -26,9 +26,9 @@ TEST_CASE("lifecycle: single and piecework tasks from posting to invoice") {
   Platform p("lifecycle");
   p.start_all();
 
-  Party ent = register_enterprise(p, "深圳市示例科技有限公司", "91350100M000100Y43");
-  Party w1 = register_worker(p, "张三", "11010519491231002X", "13800138000", {"cad", "design"});
-  Party w2 = register_worker(p, "李四", "110105199001011232", "13900139000", {"cad"});
+  Party ent = example_enterprise(p);
+  Party w1 = worker_zhang(p, {"cad", "design"});
+  Party w2 = worker_li(p, {"cad"});
   deposit(p, ent, 10'000'000, "topup-1");
   deposit(p, ent, 10'000'000, "topup-1");  // a retry with the same key is not a second deposit
   CHECK(fen(balances(p, ent)["available"]) == 10'000'000);

@@ -79,9 +79,9 @@ void check_same_figures(const json& preview, const json& settlement) {
 TEST_CASE("net pay preview: what the worker is shown is what settles, to the fen") {
   Platform p("preview");
   p.start_all();
-  Party ent = register_enterprise(p, "深圳市示例科技有限公司", "91350100M000100Y43");
-  Party w1 = register_worker(p, "张三", "11010519491231002X", "13800138000", {"cad", "design"});
-  Party w2 = register_worker(p, "李四", "110105199001011232", "13900139000", {"welding"});
+  Party ent = example_enterprise(p);
+  Party w1 = worker_zhang(p, {"cad", "design"});
+  Party w2 = worker_li(p, {"welding"});
   deposit(p, ent, 10'000'000, "topup-1");
   go_online(p, w1);
 

@@ -17,7 +17,7 @@ TEST_CASE("redis restart: deliveries accepted before and after it are each settl
   const int count = 4;
   Platform p("redisrestart");
   p.start_all();
-  Party ent = register_enterprise(p, "深圳市示例科技有限公司", "91350100M000100Y43");
+  Party ent = example_enterprise(p);
   Party w = register_worker(p, "赵六", "11010519491231002X", "13600136000", {"cad"});
   deposit(p, ent, 10'000'000, "restart-topup");
   go_online(p, w);
@@ -43,10 +43,6 @@ TEST_CASE("redis restart: deliveries accepted before and after it are each settl
   CHECK(fen(balances(p, ent)["available"]) == 10'000'000 - 100'000 * count);
   auto check = ledger_check(p);
   CHECK_MESSAGE(check["ok"] == true, check.dump());
-  auto invoices = [&] {
-    auto r = p.call("invoicing", "GET", "/v1/invoices?limit=100", nullptr, ent.token);
-    return r.status == 200 ? static_cast<int>(r.json_body()["items"].size()) : -1;
-  };
-  CHECK(eventually([&] { return invoices() == count; }));
-  CHECK(invoices() == count);
+  CHECK(eventually([&] { return invoice_count(p, ent) == count; }));
+  CHECK(invoice_count(p, ent) == count);
 }

@@ -45,8 +45,8 @@ json assignment_view(Platform& p, const Party& who, const std::string& assignmen
 TEST_CASE("release: cancel with a unit assigned, a repeated cancel, then the delivery rejected") {
   Platform p("release_reject");
   p.start_all();
-  Party ent = register_enterprise(p, "深圳市示例科技有限公司", "91350100M000100Y43");
-  Party w1 = register_worker(p, "张三", "11010519491231002X", "13800138000", {"cad"});
+  Party ent = example_enterprise(p);
+  Party w1 = worker_zhang(p, {"cad"});
   deposit(p, ent, 1'000'000, "topup-1");
   go_online(p, w1);
 
@@ -89,9 +89,9 @@ TEST_CASE("release: cancel with a unit assigned, a repeated cancel, then the del
 TEST_CASE("release: assignments left without a submission past deadline + grace") {
   Platform p("release_expiry", {{"CROWD_ASSIGNMENT_GRACE_S", "60"}});
   p.start_all();
-  Party ent = register_enterprise(p, "深圳市示例科技有限公司", "91350100M000100Y43");
-  Party w1 = register_worker(p, "张三", "11010519491231002X", "13800138000", {"cad"});
-  Party w2 = register_worker(p, "李四", "110105199001011232", "13900139000", {"cad"});
+  Party ent = example_enterprise(p);
+  Party w1 = worker_zhang(p, {"cad"});
+  Party w2 = worker_li(p, {"cad"});
   deposit(p, ent, 1'000'000, "topup-1");
   go_online(p, w1);
   go_online(p, w2);
