@@ -20,10 +20,7 @@ using nlohmann::json;
 
 namespace {
 
-const auth::Principal kEnt = as("ent_1", auth::Role::enterprise);
 const auth::Principal kOtherEnt = as("ent_2", auth::Role::enterprise);
-const auth::Principal kWorker = as("wkr_1", auth::Role::worker);
-const auth::Principal kOperator = as("op_1", auth::Role::operator_);
 
 http::Request request(const auth::Principal& who, const std::string& body = "", const std::string& key = "") {
   http::Request r;

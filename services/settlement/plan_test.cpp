@@ -6,6 +6,8 @@
 
 #include <variant>
 
+#include "services/settlement/test_support.hpp"
+
 using namespace crowd::settlement;
 
 namespace {
@@ -13,15 +15,7 @@ namespace {
 constexpr std::int64_t kNow = 1'767'225'600'000 + 10LL * 24 * 3600 * 1000;  // 2026-01-11 (CST)
 
 EscrowState escrow() {
-  EscrowState e;
-  e.task_id = "tsk_1";
-  e.enterprise_id = "ent_1";
-  e.category = "rd_design";
-  e.status = EscrowStatus::held;
-  e.pay_per_unit_fen = 100'000;
-  e.units_total = 3;
-  e.held_fen = 300'000;
-  return e;
+  return held_escrow(100'000, 3);
 }
 
 Acceptance acceptance() {

@@ -20,10 +20,7 @@ using nlohmann::json;
 
 namespace {
 
-const auth::Principal kEnt = as("ent_1", auth::Role::enterprise);
-const auth::Principal kWorker = as("wkr_1", auth::Role::worker);
 const auth::Principal kOtherWorker = as("wkr_2", auth::Role::worker);
-const auth::Principal kOperator = as("op_1", auth::Role::operator_);
 
 void deliver(SettlementDb& t, const std::string& type, const json& data,
              void (*handler)(soci::session&, const events::Event&)) {

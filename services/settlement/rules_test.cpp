@@ -5,22 +5,11 @@
 #include <stdexcept>
 
 #include "services/settlement/fees.hpp"
+#include "services/settlement/test_support.hpp"
 
 using namespace crowd::settlement;
 
 namespace {
-
-EscrowState held_escrow() {
-  EscrowState e;
-  e.task_id = "tsk_1";
-  e.enterprise_id = "ent_1";
-  e.category = "rd_design";
-  e.status = EscrowStatus::held;
-  e.pay_per_unit_fen = 10'000;
-  e.units_total = 5;
-  e.held_fen = 50'000;
-  return e;
-}
 
 Acceptance acceptance(std::int64_t units, std::int64_t amount) {
   Acceptance a;

@@ -17,6 +17,7 @@
 #include "common/db.hpp"
 #include "common/events.hpp"
 #include "common/testing/service_db.hpp"
+#include "services/settlement/model.hpp"
 
 namespace crowd::settlement {
 
@@ -29,6 +30,24 @@ class SettlementDb : public crowd::testing::ServiceDb {
 // A caller of the API as the token would name it.
 inline auth::Principal as(const std::string& id, auth::Role role) {
   return auth::Principal{id, role, 0, 0};
+}
+
+// The callers most tests use.
+inline const auth::Principal kEnt = as("ent_1", auth::Role::enterprise);
+inline const auth::Principal kWorker = as("wkr_1", auth::Role::worker);
+inline const auth::Principal kOperator = as("op_1", auth::Role::operator_);
+
+// A held escrow of task tsk_1 of ent_1 (rd_design), nothing settled or released.
+inline EscrowState held_escrow(std::int64_t pay_per_unit_fen = 10'000, std::int64_t units = 5) {
+  EscrowState e;
+  e.task_id = "tsk_1";
+  e.enterprise_id = "ent_1";
+  e.category = "rd_design";
+  e.status = EscrowStatus::held;
+  e.pay_per_unit_fen = pay_per_unit_fen;
+  e.units_total = units;
+  e.held_fen = pay_per_unit_fen * units;
+  return e;
 }
 
 // The sum of every account's balance: 0 in a double-entry ledger.
