@@ -1,7 +1,5 @@
 #include "services/settlement/payouts.hpp"
 
-#include <soci/soci.h>
-
 #include <algorithm>
 
 #include "common/clock.hpp"
@@ -12,6 +10,7 @@
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "services/settlement/ledger.hpp"
+#include "services/settlement/payouts_machine.hpp"
 
 namespace crowd::settlement {
 
@@ -35,65 +34,33 @@ PayoutSettings PayoutSettings::from_env() {
 
 namespace {
 
-constexpr const char* kCols =
-    "id, party_kind, party_id, origin, amount_fen, currency, status, attempts, max_attempts, next_attempt_at_ms, "
-    "current_ref, provider_ref, last_error, resolution, created_at_ms, updated_at_ms";
+using Effect = PayoutEffect;
+using Signal = PayoutSignal;
 
-PayoutRow row_of(const soci::row& r) {
-  PayoutRow p;
-  p.id = db::get_str(r, 0);
-  p.party_kind = db::get_str(r, 1);
-  p.party_id = db::get_str(r, 2);
-  p.origin = db::get_str(r, 3);
-  p.amount_fen = db::get_i64(r, 4);
-  p.currency = db::get_str(r, 5);
-  p.status = db::get_str(r, 6);
-  p.attempts = static_cast<int>(db::get_i64(r, 7));
-  p.max_attempts = static_cast<int>(db::get_i64(r, 8));
-  p.next_attempt_at_ms = db::get_opt_i64(r, 9);
-  p.current_ref = r.get_indicator(10) == soci::i_null ? "" : db::get_str(r, 10);
-  p.provider_ref = r.get_indicator(11) == soci::i_null ? "" : db::get_str(r, 11);
-  p.last_error = db::get_str(r, 12);
-  p.resolution = db::get_str(r, 13);
-  p.created_at_ms = db::get_i64(r, 14);
-  p.updated_at_ms = db::get_i64(r, 15);
-  return p;
+std::string kind_of(const PayoutRow& p) {
+  return p.party_kind == "worker" ? "payout" : "refund";
 }
 
-// Payouts in `status` whose `column` (next_attempt_at_ms, updated_at_ms) is at most `before_ms`: the due
-// sets of the payout machine.
-std::vector<PayoutRow> due_payouts(soci::session& s, const std::string& status, const char* column, long long before_ms,
-                                   int limit) {
-  std::vector<PayoutRow> out;
-  soci::rowset<soci::row> rows = (s.prepare << "SELECT " << kCols << " FROM payouts WHERE status = :s AND " << column
-                                            << " <= :b ORDER BY created_at_ms, id LIMIT " << limit,
-                                  soci::use(status), soci::use(before_ms));
-  for (const auto& r : rows) out.push_back(row_of(r));
-  return out;
+PayoutState state_of(const PayoutRow& p) {
+  const auto status = parse_payout_status(p.status);
+  if (!status) throw std::logic_error("payout " + p.id + " has an unknown status: " + p.status);
+  return {*status, p.attempts < p.max_attempts};
 }
 
-// Moves a payout from one status to another only if it is still in `from` with the attempt we think it
-// has: the optimistic guard every step relies on (a concurrent step makes it return false).
-bool advance(soci::session& s, const PayoutRow& p, const std::string& from, const std::string& to,
-             const std::string& error, std::optional<std::int64_t> next_at = std::nullopt) {
-  const long long now = clock::now_ms();
-  const int attempts = p.attempts;
-  soci::indicator ni = next_at ? soci::i_ok : soci::i_null;
-  long long nv = next_at.value_or(0);
-  soci::statement st = (s.prepare << "UPDATE payouts SET status = :to, last_error = :err, next_attempt_at_ms = :nx, "
-                                     "updated_at_ms = :now WHERE id = :id AND status = :from AND attempts = :n",
-                        soci::use(to), soci::use(error), soci::use(nv, ni), soci::use(now), soci::use(p.id),
-                        soci::use(from), soci::use(attempts));
-  st.execute(true);
-  return st.get_affected_rows() == 1;
-}
+// What a signal brought with it: the current attempt's new record (none when attempt_status is empty) and
+// the payout's error for a failure, a park or a return.
+struct Facts {
+  std::string attempt_status, provider_ref, attempt_error;
+  std::string error;
+  // A status query's "processing" let a lost race to submitted pass (the place answer's throws), as before.
+  bool lenient_await = false;
+};
 
-void set_attempt(soci::session& s, const std::string& ref, const std::string& status, const std::string& provider_ref,
-                 const std::string& error) {
-  const long long now = clock::now_ms();
-  s << "UPDATE payout_attempts SET status = :s, provider_ref = COALESCE(NULLIF(:p, ''), provider_ref), "
-       "error = :e, updated_at_ms = :now WHERE merchant_ref = :m",
-      soci::use(status), soci::use(provider_ref), soci::use(error), soci::use(now), soci::use(ref);
+[[noreturn]] void changed_concurrently(const PayoutRow& p) {
+  throw std::runtime_error("payout " + p.id + " changed concurrently");
+}
+[[noreturn]] void changed_concurrently() {
+  throw std::runtime_error("payout changed concurrently");
 }
 
 void publish_payout(soci::session& s, const PayoutRow& p, const std::string& type) {
@@ -114,38 +81,90 @@ std::int64_t backoff_ms(const PayoutSettings& st, int attempts) {
   return std::min(d, st.backoff_max_ms);
 }
 
-// The current attempt failed for good: another attempt after the backoff, or, after the last one, the money
-// goes back to where it came from.
-void retry_or_fail(soci::session& s, PayoutRow p, const std::string& from, const std::string& error,
-                   const PayoutSettings& st) {
-  if (p.attempts < p.max_attempts) {
-    if (!advance(s, p, from, "pending", error, clock::now_ms() + backoff_ms(st, p.attempts))) {
-      throw std::runtime_error("payout " + p.id + " changed concurrently");
-    }
-    return;
-  }
-  if (!advance(s, p, from, "failed", error)) throw std::runtime_error("payout " + p.id + " changed concurrently");
+void post_sent(soci::session& s, PayoutRow p, const std::string& provider_ref) {
+  if (!advance_payout(s, p, p.status, "succeeded", "", std::nullopt)) changed_concurrently(p);
+  transfer(s, "po:" + p.id + ":sent", payout_pending(p), kClearing, p.amount_fen, "payout_sent", p.id);
+  if (!provider_ref.empty()) set_payout_provider_ref(s, p.id, provider_ref);
+  p.status = "succeeded";
+  publish_payout(s, p, kind_of(p) + ".succeeded");
+}
+
+// Every attempt failed: the money goes back to where it came from.
+void post_back(soci::session& s, PayoutRow p, const std::string& error) {
+  if (!advance_payout(s, p, p.status, "failed", error, std::nullopt)) changed_concurrently(p);
   transfer(s, "po:" + p.id + ":back", payout_pending(p), payout_source(p), p.amount_fen, "payout_failed", p.id);
   p.last_error = error;
   p.status = "failed";
-  publish_payout(s, p, p.party_kind == "worker" ? "payout.failed" : "refund.failed");
+  publish_payout(s, p, kind_of(p) + ".failed");
 }
 
-void succeed(soci::session& s, PayoutRow p, const std::string& from, const std::string& provider_ref) {
-  if (!advance(s, p, from, "succeeded", "")) throw std::runtime_error("payout " + p.id + " changed concurrently");
-  transfer(s, "po:" + p.id + ":sent", payout_pending(p), kClearing, p.amount_fen, "payout_sent", p.id);
-  if (!provider_ref.empty()) {
-    s << "UPDATE payouts SET provider_ref = :p WHERE id = :id", soci::use(provider_ref), soci::use(p.id);
+void park(soci::session& s, PayoutRow p, const std::string& error) {
+  if (!advance_payout(s, p, p.status, "parked", "outcome unknown: " + error, std::nullopt)) changed_concurrently();
+  log::warn("payout parked: outcome unknown", {{"payout_id", p.id}, {"merchant_ref", p.current_ref}, {"error", error}});
+  p.status = "parked";
+  p.last_error = error;
+  publish_payout(s, p, kind_of(p) + ".parked");
+}
+
+// Sent back by the receiving bank after it succeeded (a notification).
+void post_returned(soci::session& s, PayoutRow p, const std::string& reason) {
+  if (!advance_payout(s, p, p.status, "returned", reason, std::nullopt)) changed_concurrently();
+  transfer(s, "po:" + p.id + ":returned", kClearing, payout_source(p), p.amount_fen, "payout_returned", p.id);
+  // Paying the same account again would bounce again: automatic payouts wait for a new account.
+  block_payout_account(s, p.party_id, "last payout returned: " + reason);
+  p.status = "returned";
+  p.last_error = reason;
+  publish_payout(s, p, "payout.returned");
+}
+
+// A query found it paid and sent back already: both effects, in order.
+void post_sent_and_returned(soci::session& s, const PayoutRow& p, const Facts& f) {
+  post_sent(s, p, f.provider_ref);
+  auto after = find_payout(s, p.id);
+  transfer(s, "po:" + p.id + ":returned", kClearing, payout_source(*after), p.amount_fen, "payout_returned", p.id);
+  advance_payout(s, *after, "succeeded", "returned", f.error, std::nullopt);
+}
+
+// The store side of a transition of payout p (as loaded in this transaction). claim and place_again involve
+// the provider: their callers do them.
+void apply(soci::session& s, const PayoutRow& p, const PayoutTransition& t, const Facts& f, const PayoutSettings& st) {
+  if (!f.attempt_status.empty()) set_attempt(s, p.current_ref, f.attempt_status, f.provider_ref, f.attempt_error);
+  const long long now = clock::now_ms();
+  switch (t.effect) {
+    case Effect::none:
+    case Effect::claim:
+    case Effect::place_again:
+      return;
+    case Effect::await_outcome:
+      if (!advance_payout(s, p, p.status, "submitted", "", now + st.query_after_ms) && !f.lenient_await) {
+        changed_concurrently();
+      }
+      return;
+    case Effect::schedule_query:
+      return set_payout_next_attempt(s, p.id, now + st.query_after_ms);
+    case Effect::post_sent:
+      return post_sent(s, p, f.provider_ref);
+    case Effect::schedule_retry:
+      if (!advance_payout(s, p, p.status, "pending", f.error, now + backoff_ms(st, p.attempts))) {
+        changed_concurrently(p);
+      }
+      return;
+    case Effect::post_back:
+      return post_back(s, p, f.error);
+    case Effect::park:
+      return park(s, p, f.error);
+    case Effect::post_returned:
+      return post_returned(s, p, f.error);
+    case Effect::post_sent_and_returned:
+      return post_sent_and_returned(s, p, f);
   }
-  p.status = "succeeded";
-  publish_payout(s, p, p.party_kind == "worker" ? "payout.succeeded" : "refund.succeeded");
 }
 
 }  // namespace
 
 json payout_json(const PayoutRow& p) {
   json j{{"payout_id", p.id},
-         {"kind", p.party_kind == "worker" ? "payout" : "refund"},
+         {"kind", kind_of(p)},
          {"party_id", p.party_id},
          {"origin", p.origin},
          {"amount", {{"amount_fen", p.amount_fen}, {"currency", p.currency}}},
@@ -158,27 +177,6 @@ json payout_json(const PayoutRow& p) {
   if (!p.resolution.empty()) j["resolution"] = json::parse(p.resolution, nullptr, false);
   if (p.status == "pending" && p.next_attempt_at_ms) j["next_attempt_at"] = clock::rfc3339(*p.next_attempt_at_ms);
   return j;
-}
-
-std::optional<PayoutRow> find_payout(soci::session& s, const std::string& id) {
-  soci::rowset<soci::row> rows = (s.prepare << "SELECT " << kCols << " FROM payouts WHERE id = :id", soci::use(id));
-  for (const auto& r : rows) return row_of(r);
-  return std::nullopt;
-}
-
-std::vector<PayoutRow> list_payouts(soci::session& s, const PayoutQuery& q) {
-  std::vector<PayoutRow> out;
-  const long long from = q.from_ms, to = q.to_ms;
-  // Distinct placeholder names: SQLite binds a repeated name once.
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT " << kCols
-                 << " FROM payouts WHERE (:p1 = '' OR party_id = :p2) AND (:s1 = '' OR status = :s2) AND "
-                    "created_at_ms >= :f AND created_at_ms < :t ORDER BY "
-                 << (q.newest_first ? "created_at_ms DESC, id DESC" : "created_at_ms, id") << " LIMIT " << q.limit,
-       soci::use(q.party_id), soci::use(q.party_id), soci::use(q.status), soci::use(q.status), soci::use(from),
-       soci::use(to));
-  for (const auto& r : rows) out.push_back(row_of(r));
-  return out;
 }
 
 std::string payout_source(const PayoutRow& p) {
@@ -203,70 +201,75 @@ PayoutRow create_payout(soci::session& s, const std::string& party_kind, const s
   p.next_attempt_at_ms = p.created_at_ms;
   // The debit is conditional: InsufficientFunds rolls the whole creation back.
   transfer(s, "po:" + p.id + ":hold", payout_source(p), payout_pending(p), amount_fen, "payout_hold", p.id);
-  soci::indicator ki = key ? soci::i_ok : soci::i_null;
-  const std::string kv = key.value_or("");
-  const long long amount = amount_fen, now = p.created_at_ms;
-  s << "INSERT INTO payouts (id, party_kind, party_id, origin, amount_fen, currency, status, attempts, max_attempts, "
-       "next_attempt_at_ms, idempotency_key, created_at_ms, updated_at_ms) VALUES (:id, :pk, :pid, :o, :a, 'CNY', "
-       "'pending', 0, :m, :nx, :k, :c, :u)",
-      soci::use(p.id), soci::use(party_kind), soci::use(party_id), soci::use(origin), soci::use(amount),
-      soci::use(p.max_attempts), soci::use(now), soci::use(kv, ki), soci::use(now), soci::use(now);
+  insert_payout(s, p, key);
   return p;
 }
 
 std::string payee_of(soci::session& s, const PayoutRow& p, const PayoutSettings& st) {
   if (p.party_kind == "enterprise") return "enterprise:" + p.party_id;
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT payee_sealed FROM payout_accounts WHERE worker_id = :w", soci::use(p.party_id));
-  for (const auto& r : rows) {
-    if (st.payee_key.empty()) throw std::runtime_error("CROWD_PII_KEY is not configured");
-    return crypto::open(st.payee_key, db::get_str(r, 0));
-  }
-  throw http::conflict("no payout account: set one with PUT /v1/payout-account first");
+  const auto sealed = sealed_payee(s, p.party_id);
+  if (!sealed) throw http::conflict("no payout account: set one with PUT /v1/payout-account first");
+  if (st.payee_key.empty()) throw std::runtime_error("CROWD_PII_KEY is not configured");
+  return crypto::open(st.payee_key, *sealed);
 }
 
 namespace {
+
+Signal place_signal(const PlaceResult& r) {
+  switch (r.outcome) {
+    case PlaceResult::Outcome::accepted:
+      return r.status == "succeeded" ? Signal::placed_succeeded
+             : r.status == "failed"  ? Signal::placed_failed
+                                     : Signal::placed_processing;
+    case PlaceResult::Outcome::rejected:
+      return Signal::place_rejected;
+    case PlaceResult::Outcome::unknown:
+      break;
+  }
+  return Signal::place_unknown;
+}
+
+Facts place_facts(const PlaceResult& r, Signal signal) {
+  switch (signal) {
+    case Signal::placed_succeeded:
+      return {"succeeded", r.provider_ref, "", ""};
+    case Signal::placed_failed:
+      return {"failed", r.provider_ref, "provider: failed", "provider: failed"};
+    case Signal::place_rejected:
+      return {"rejected", "", r.error, r.error};
+    case Signal::place_unknown:
+      return {"ambiguous", "", r.error, r.error};
+    default:
+      return {};
+  }
+}
 
 // Applies the provider's answer to attempt `ref` of payout p (which we left in "submitting").
 void apply_place_result(db::Database& db, const PayoutRow& p, const std::string& ref, const PlaceResult& r,
                         const PayoutSettings& st) {
   db.tx([&](soci::session& s) {
     auto now_p = find_payout(s, p.id);
+    const Signal signal = place_signal(r);
     // A notification may have overtaken the answer (it then decided already), or the payout moved on.
-    if (!now_p || now_p->status != "submitting" || now_p->current_ref != ref) {
+    const auto t = now_p && now_p->current_ref == ref ? next(state_of(*now_p), signal) : PayoutTransition{};
+    if (t.outcome != PayoutOutcome::apply) {
       log::info("place answer after the payout moved on", {{"payout_id", p.id}, {"merchant_ref", ref}});
       return;
     }
-    switch (r.outcome) {
-      case PlaceResult::Outcome::accepted:
-        set_attempt(s, ref, "accepted", r.provider_ref, "");
-        s << "UPDATE payouts SET provider_ref = :p WHERE id = :id", soci::use(r.provider_ref), soci::use(p.id);
-        if (r.status == "succeeded") {
-          set_attempt(s, ref, "succeeded", r.provider_ref, "");
-          succeed(s, *now_p, "submitting", r.provider_ref);
-        } else if (r.status == "failed") {
-          set_attempt(s, ref, "failed", r.provider_ref, "provider: failed");
-          retry_or_fail(s, *now_p, "submitting", "provider: failed", st);
-        } else if (!advance(s, *now_p, "submitting", "submitted", "", clock::now_ms() + st.query_after_ms)) {
-          throw std::runtime_error("payout changed concurrently");
-        }
-        break;
-      case PlaceResult::Outcome::rejected:
-        set_attempt(s, ref, "rejected", "", r.error);
-        retry_or_fail(s, *now_p, "submitting", r.error, st);
-        break;
-      case PlaceResult::Outcome::unknown:
-        set_attempt(s, ref, "ambiguous", "", r.error);
-        if (!advance(s, *now_p, "submitting", "parked", "outcome unknown: " + r.error)) {
-          throw std::runtime_error("payout changed concurrently");
-        }
-        log::warn("payout parked: outcome unknown", {{"payout_id", p.id}, {"merchant_ref", ref}, {"error", r.error}});
-        now_p->status = "parked";
-        now_p->last_error = r.error;
-        publish_payout(s, *now_p, p.party_kind == "worker" ? "payout.parked" : "refund.parked");
-        break;
+    if (r.outcome == PlaceResult::Outcome::accepted) {
+      set_attempt(s, ref, "accepted", r.provider_ref, "");
+      set_payout_provider_ref(s, p.id, r.provider_ref);
     }
+    apply(s, *now_p, t, place_facts(r, signal), st);
   });
+}
+
+ProviderOrder order_of(const PayoutRow& p, const std::string& merchant_ref) {
+  ProviderOrder order;
+  order.merchant_ref = merchant_ref;
+  order.kind = kind_of(p);
+  order.amount_fen = p.amount_fen;
+  return order;
 }
 
 // Places the next attempt of a due pending payout.
@@ -277,30 +280,17 @@ void attempt(db::Database& db, Provider& provider, const PayoutRow& due, const P
   };
   const auto claimed = db.tx([&](soci::session& s) -> std::optional<Claimed> {
     auto p = find_payout(s, due.id);
-    if (!p || p->status != "pending") return std::nullopt;
-    Claimed c;
-    c.order.payee = payee_of(s, *p, st);
+    if (!p || next(state_of(*p), Signal::due).effect != Effect::claim) return std::nullopt;
+    const std::string payee = payee_of(s, *p, st);
     const int n = p->attempts + 1;
     const std::string ref = p->id + "-" + std::to_string(n);
-    const long long now = clock::now_ms();
-    const int old_attempts = p->attempts;
     // Claim: only one placer wins the attempt number (two racing retries: the other matches no row).
-    soci::statement claim = (s.prepare << "UPDATE payouts SET status = 'submitting', attempts = :n, current_ref = :r, "
-                                          "next_attempt_at_ms = NULL, updated_at_ms = :now WHERE id = :id AND "
-                                          "status = 'pending' AND attempts = :old",
-                             soci::use(n), soci::use(ref), soci::use(now), soci::use(p->id), soci::use(old_attempts));
-    claim.execute(true);
-    if (claim.get_affected_rows() != 1) return std::nullopt;
-    s << "INSERT INTO payout_attempts (merchant_ref, payout_id, n, status, created_at_ms, updated_at_ms) "
-         "VALUES (:r, :p, :n, 'submitting', :c, :u)",
-        soci::use(ref), soci::use(p->id), soci::use(n), soci::use(now), soci::use(now);
+    if (!claim_attempt(s, *p, n, ref, clock::now_ms())) return std::nullopt;
     p->attempts = n;
     p->current_ref = ref;
     p->status = "submitting";
-    c.p = *p;
-    c.order.merchant_ref = ref;
-    c.order.kind = p->party_kind == "worker" ? "payout" : "refund";
-    c.order.amount_fen = p->amount_fen;
+    Claimed c{*p, order_of(*p, ref)};
+    c.order.payee = payee;
     return c;
   });
   if (!claimed) return;
@@ -310,30 +300,41 @@ void attempt(db::Database& db, Provider& provider, const PayoutRow& due, const P
   apply_place_result(db, claimed->p, claimed->order.merchant_ref, r, st);
 }
 
-// A provider status (from a query) applied to payout p's current attempt, as a notification would.
-void adopt_status(soci::session& s, const PayoutRow& p, const QueryResult& q, const PayoutSettings& st) {
-  if (q.status == "succeeded") {
-    set_attempt(s, p.current_ref, "succeeded", q.provider_ref, "");
-    succeed(s, p, p.status, q.provider_ref);
-  } else if (q.status == "failed") {
-    set_attempt(s, p.current_ref, "failed", q.provider_ref, q.reason);
-    retry_or_fail(s, p, p.status, "provider: " + q.reason, st);
-  } else if (q.status == "returned") {
-    // Paid and sent back already: both effects, in order.
-    set_attempt(s, p.current_ref, "returned", q.provider_ref, q.reason);
-    succeed(s, p, p.status, q.provider_ref);
-    auto after = find_payout(s, p.id);
-    transfer(s, "po:" + p.id + ":returned", kClearing, payout_source(*after), p.amount_fen, "payout_returned", p.id);
-    advance(s, *after, "succeeded", "returned", q.reason);
-  } else {
-    // Still processing: look again later.
-    const long long next = clock::now_ms() + st.query_after_ms;
-    if (p.status == "submitting") {
-      set_attempt(s, p.current_ref, "accepted", q.provider_ref, "");
-      advance(s, p, "submitting", "submitted", "", next);
-    } else {
-      s << "UPDATE payouts SET next_attempt_at_ms = :n WHERE id = :id", soci::use(next), soci::use(p.id);
-    }
+Signal found_signal(const QueryResult& q) {
+  if (q.status == "succeeded") return Signal::found_succeeded;
+  if (q.status == "failed") return Signal::found_failed;
+  if (q.status == "returned") return Signal::found_returned;
+  return Signal::found_processing;  // still processing: look again later
+}
+
+Facts query_facts(const QueryResult& q, const PayoutTransition& t) {
+  switch (t.effect) {
+    case Effect::post_sent:
+      return {"succeeded", q.provider_ref, "", ""};
+    case Effect::schedule_retry:
+    case Effect::post_back:
+      return {"failed", q.provider_ref, q.reason, "provider: " + q.reason};
+    case Effect::post_sent_and_returned:
+      return {"returned", q.provider_ref, q.reason, q.reason};
+    case Effect::await_outcome:
+      return {"accepted", q.provider_ref, "", "", true};
+    default:
+      return {};
+  }
+}
+
+// The provider does not know the current attempt of p (as the runner loaded it).
+void adopt_not_found(db::Database& db, Provider& provider, const PayoutRow& p, const PayoutSettings& st) {
+  const auto t = next(state_of(p), Signal::not_found);
+  if (t.effect == Effect::place_again) {
+    // The provider never saw this attempt: place the same merchant_ref again (it dedupes on it).
+    ProviderOrder order = order_of(p, p.current_ref);
+    order.payee = db.with([&](soci::session& s) { return payee_of(s, p, st); });
+    const PlaceResult r = provider.place(order);
+    apply_place_result(db, p, p.current_ref, r, st);
+  } else if (t.outcome == PayoutOutcome::contradiction) {
+    log::error("provider does not know a submitted payout", {{"payout_id", p.id}, {"merchant_ref", p.current_ref}});
+    db.tx([&](soci::session& s) { apply(s, p, t, {}, st); });
   }
 }
 
@@ -344,25 +345,7 @@ void query_and_adopt(db::Database& db, Provider& provider, const PayoutRow& p, c
     log::warn("payout status query failed; will ask again", {{"payout_id", p.id}, {"error", q.error}});
     return;
   }
-  if (q.found == QueryResult::Found::no) {
-    if (p.status == "submitting") {
-      // The provider never saw this attempt: place the same merchant_ref again (it dedupes on it).
-      ProviderOrder order;
-      order.merchant_ref = p.current_ref;
-      order.kind = p.party_kind == "worker" ? "payout" : "refund";
-      order.amount_fen = p.amount_fen;
-      order.payee = db.with([&](soci::session& s) { return payee_of(s, p, st); });
-      const PlaceResult r = provider.place(order);
-      apply_place_result(db, p, p.current_ref, r, st);
-    } else {
-      log::error("provider does not know a submitted payout", {{"payout_id", p.id}, {"merchant_ref", p.current_ref}});
-      db.tx([&](soci::session& s) {
-        const long long next = clock::now_ms() + st.query_after_ms;
-        s << "UPDATE payouts SET next_attempt_at_ms = :n WHERE id = :id", soci::use(next), soci::use(p.id);
-      });
-    }
-    return;
-  }
+  if (q.found == QueryResult::Found::no) return adopt_not_found(db, provider, p, st);
   db.tx([&](soci::session& s) {
     auto now_p = find_payout(s, p.id);
     if (!now_p || now_p->status != p.status || now_p->current_ref != p.current_ref) return;
@@ -370,7 +353,8 @@ void query_and_adopt(db::Database& db, Provider& provider, const PayoutRow& p, c
       log::error("provider amount differs", {{"payout_id", p.id}, {"provider", q.amount_fen}});
       return;
     }
-    adopt_status(s, *now_p, q, st);
+    const auto t = next(state_of(*now_p), found_signal(q));
+    if (t.outcome == PayoutOutcome::apply) apply(s, *now_p, t, query_facts(q, t), st);
   });
 }
 
@@ -379,9 +363,9 @@ void query_and_adopt(db::Database& db, Provider& provider, const PayoutRow& p, c
 int run_payouts(db::Database& db, Provider& provider, const PayoutSettings& st) {
   const long long now = clock::now_ms();
   auto [due, stale, overdue] = db.with([&](soci::session& s) {
-    return std::tuple{due_payouts(s, "pending", "next_attempt_at_ms", now, 50),
-                      due_payouts(s, "submitting", "updated_at_ms", now - st.recover_after_ms, 20),
-                      due_payouts(s, "submitted", "next_attempt_at_ms", now, 20)};
+    return std::tuple{due_payouts(s, "pending", DueBy::next_attempt, now, 50),
+                      due_payouts(s, "submitting", DueBy::last_update, now - st.recover_after_ms, 20),
+                      due_payouts(s, "submitted", DueBy::next_attempt, now, 20)};
   });
   int touched = 0;
   for (const auto& p : due) {
@@ -406,18 +390,7 @@ int run_payouts(db::Database& db, Provider& provider, const PayoutSettings& st) 
 }
 
 int run_auto_payouts(db::Database& db, const PayoutSettings& st) {
-  const long long min = st.min_withdrawal_fen;
-  const auto workers = db.with([&](soci::session& s) {
-    std::vector<std::string> out;
-    soci::rowset<soci::row> rows =
-        (s.prepare << "SELECT pa.worker_id FROM payout_accounts pa JOIN accounts a ON a.id = 'wkr:' || pa.worker_id "
-                      "|| ':payable' WHERE pa.mode = 'auto' AND pa.blocked_reason = '' AND a.balance_fen >= :m AND "
-                      "NOT EXISTS (SELECT 1 FROM payouts p WHERE p.party_id = pa.worker_id AND p.status IN "
-                      "('pending', 'submitting', 'submitted', 'parked')) ORDER BY pa.worker_id LIMIT 100",
-         soci::use(min));
-    for (const auto& r : rows) out.push_back(db::get_str(r, 0));
-    return out;
-  });
+  const auto workers = db.with([&](soci::session& s) { return auto_payout_candidates(s, st.min_withdrawal_fen, 100); });
   int created = 0;
   for (const auto& w : workers) {
     try {
@@ -434,105 +407,101 @@ int run_auto_payouts(db::Database& db, const PayoutSettings& st) {
   return created;
 }
 
-std::string apply_notification(soci::session& s, const json& body, const PayoutSettings& st) {
+namespace {
+
+struct Notification {
+  std::string event_id, type, ref, provider_ref, reason;
+  std::int64_t amount_fen = 0;
+  long long now_ms = 0;
+};
+
+Notification read_notification(const json& body) {
   http::Fields f(body);
-  const std::string event_id = f.str("event_id", 1, 100);
-  const std::string type = f.str("type", 1, 50);
-  const std::string ref = f.str("merchant_ref", 1, 120);
-  const std::int64_t amount = f.i64("amount_fen", 1, 1'000'000'000'000);
-  const std::string provider_ref = f.opt_str("provider_ref", 100).value_or("");
-  const std::string reason = f.opt_str("reason", 300).value_or("");
+  Notification n;
+  n.event_id = f.str("event_id", 1, 100);
+  n.type = f.str("type", 1, 50);
+  n.ref = f.str("merchant_ref", 1, 120);
+  n.amount_fen = f.i64("amount_fen", 1, 1'000'000'000'000);
+  n.provider_ref = f.opt_str("provider_ref", 100).value_or("");
+  n.reason = f.opt_str("reason", 300).value_or("");
   f.done();
-  const long long now = clock::now_ms();
-  soci::statement seen = (s.prepare << "INSERT INTO provider_events (event_id, type, merchant_ref, outcome, "
-                                       "received_at_ms) VALUES (:e, :t, :m, 'received', :now) "
-                                       "ON CONFLICT (event_id) DO NOTHING",
-                          soci::use(event_id), soci::use(type), soci::use(ref), soci::use(now));
-  seen.execute(true);
-  if (seen.get_affected_rows() == 0) return "duplicate";
+  n.now_ms = clock::now_ms();
+  return n;
+}
 
-  auto outcome = [&](const std::string& o) {
-    s << "UPDATE provider_events SET outcome = :o WHERE event_id = :e", soci::use(o), soci::use(event_id);
-    if (o == "conflict") {
-      log::error("provider notification contradicts the ledger",
-                 {{"event_id", event_id}, {"type", type}, {"merchant_ref", ref}});
-    }
-    return o;
-  };
+std::string apply_deposit_notification(soci::session& s, const Notification& n) {
+  const auto d = find_provider_deposit(s, n.ref);
+  if (!d || d->amount_fen != n.amount_fen) return "conflict";
+  const bool succeeded = n.type == "deposit.succeeded";
+  if (d->status != "pending") return succeeded && d->status == "completed" ? "ignored" : "conflict";
+  const std::string to = succeeded ? "completed" : "failed";
+  if (succeeded)
+    transfer(s, d->transfer_id, kClearing, enterprise_available(d->enterprise_id), n.amount_fen, "deposit", n.ref);
+  end_pending_deposit(s, n.ref, to, n.provider_ref, n.now_ms);
+  events::publish(
+      s, succeeded ? "deposit.completed" : "deposit.failed", d->enterprise_id,
+      {{"deposit_id", n.ref}, {"enterprise_id", d->enterprise_id}, {"amount_fen", n.amount_fen}, {"reason", n.reason}});
+  return "applied";
+}
 
-  if (type == "deposit.succeeded" || type == "deposit.failed") {
-    soci::rowset<soci::row> rows =
-        (s.prepare << "SELECT enterprise_id, amount_fen, status, transfer_id FROM deposits WHERE id = :id",
-         soci::use(ref));
-    for (const auto& r : rows) {
-      const std::string ent = db::get_str(r, 0), status = db::get_str(r, 2), transfer_id = db::get_str(r, 3);
-      if (db::get_i64(r, 1) != amount) return outcome("conflict");
-      if (status != "pending")
-        return outcome(type == "deposit.succeeded" && status == "completed" ? "ignored" : "conflict");
-      const std::string to = type == "deposit.succeeded" ? "completed" : "failed";
-      if (to == "completed") {
-        transfer(s, transfer_id, kClearing, enterprise_available(ent), amount, "deposit", ref);
-      }
-      s << "UPDATE deposits SET status = :s, provider_ref = :p, updated_at_ms = :now WHERE id = :id AND "
-           "status = 'pending'",
-          soci::use(to), soci::use(provider_ref), soci::use(now), soci::use(ref);
-      events::publish(s, to == "completed" ? "deposit.completed" : "deposit.failed", ent,
-                      {{"deposit_id", ref}, {"enterprise_id", ent}, {"amount_fen", amount}, {"reason", reason}});
-      return outcome("applied");
-    }
-    return outcome("conflict");
-  }
-
-  // Payouts and refunds: the attempt, then its payout.
-  std::string payout_id;
-  {
-    soci::rowset<soci::row> rows =
-        (s.prepare << "SELECT payout_id FROM payout_attempts WHERE merchant_ref = :m", soci::use(ref));
-    for (const auto& r : rows) payout_id = db::get_str(r, 0);
-  }
-  if (payout_id.empty()) return outcome("conflict");
-  auto p = find_payout(s, payout_id);
-  if (!p || p->amount_fen != amount) return outcome("conflict");
-  const bool current = p->current_ref == ref;
-  const bool open = p->status == "submitting" || p->status == "submitted" || p->status == "parked";
-  const std::string kind = p->party_kind == "worker" ? "payout" : "refund";
-
-  if (type == kind + ".succeeded") {
-    if (p->status == "succeeded" && current) return outcome("ignored");
-    if (!current || !open) return outcome("conflict");
-    set_attempt(s, ref, "succeeded", provider_ref, "");
-    succeed(s, *p, p->status, provider_ref);
-    return outcome("applied");
-  }
-  if (type == kind + ".failed") {
-    if (!current) return outcome("ignored");  // an older attempt: it already counted as failed or superseded
-    if (!open) return outcome(p->status == "succeeded" ? "conflict" : "ignored");
-    set_attempt(s, ref, "failed", provider_ref, reason);
-    retry_or_fail(s, *p, p->status, "provider: " + reason, st);
-    return outcome("applied");
-  }
+std::optional<Signal> notification_signal(const std::string& type, const std::string& kind, bool current) {
+  if (type == kind + ".succeeded") return current ? Signal::notified_succeeded : Signal::notified_old_succeeded;
+  if (type == kind + ".failed") return current ? Signal::notified_failed : Signal::notified_old_failed;
   if (type == "payout.returned" && kind == "payout") {
-    if (p->status == "returned" && current) return outcome("ignored");
-    if (!current || p->status != "succeeded") return outcome("conflict");
-    set_attempt(s, ref, "returned", provider_ref, reason);
-    if (!advance(s, *p, "succeeded", "returned", reason)) throw std::runtime_error("payout changed concurrently");
-    transfer(s, "po:" + p->id + ":returned", kClearing, payout_source(*p), p->amount_fen, "payout_returned", p->id);
-    // Paying the same account again would bounce again: automatic payouts wait for a new account.
-    const std::string why = "last payout returned: " + reason;
-    s << "UPDATE payout_accounts SET blocked_reason = :r WHERE worker_id = :w", soci::use(why), soci::use(p->party_id);
-    p->status = "returned";
-    p->last_error = reason;
-    publish_payout(s, *p, "payout.returned");
-    return outcome("applied");
+    return current ? Signal::notified_returned : Signal::notified_old_returned;
   }
-  return outcome("ignored");
+  return std::nullopt;
+}
+
+Facts notification_facts(const Notification& n, Signal signal) {
+  switch (signal) {
+    case Signal::notified_succeeded:
+      return {"succeeded", n.provider_ref, "", ""};
+    case Signal::notified_failed:
+      return {"failed", n.provider_ref, n.reason, "provider: " + n.reason};
+    default:
+      return {"returned", n.provider_ref, n.reason, n.reason};
+  }
+}
+
+// Payouts and refunds: the attempt, then its payout.
+std::string apply_payout_notification(soci::session& s, const Notification& n, const PayoutSettings& st) {
+  const auto payout_id = payout_of_attempt(s, n.ref);
+  if (!payout_id || payout_id->empty()) return "conflict";
+  auto p = find_payout(s, *payout_id);
+  if (!p || p->amount_fen != n.amount_fen) return "conflict";
+  const auto signal = notification_signal(n.type, kind_of(*p), p->current_ref == n.ref);
+  if (!signal) return "ignored";
+  const auto t = next(state_of(*p), *signal);
+  if (t.outcome == PayoutOutcome::ignore) return "ignored";
+  if (t.outcome == PayoutOutcome::contradiction) return "conflict";
+  apply(s, *p, t, notification_facts(n, *signal), st);
+  return "applied";
+}
+
+}  // namespace
+
+std::string apply_notification(soci::session& s, const json& body, const PayoutSettings& st) {
+  const Notification n = read_notification(body);
+  if (!record_provider_event(s, n.event_id, n.type, n.ref, n.now_ms)) return "duplicate";
+  const bool deposit = n.type == "deposit.succeeded" || n.type == "deposit.failed";
+  const std::string outcome = deposit ? apply_deposit_notification(s, n) : apply_payout_notification(s, n, st);
+  set_provider_event_outcome(s, n.event_id, outcome);
+  if (outcome == "conflict") {
+    log::error("provider notification contradicts the ledger",
+               {{"event_id", n.event_id}, {"type", n.type}, {"merchant_ref", n.ref}});
+  }
+  return outcome;
 }
 
 PayoutRow resolve_parked(db::Database& db, Provider& provider, const std::string& id, const std::string& outcome,
                          const std::string& operator_id, const std::string& note, const PayoutSettings& st) {
+  const Signal signal = outcome == "succeeded" ? Signal::operator_succeeded : Signal::operator_failed;
   const auto p = db.with([&](soci::session& s) { return find_payout(s, id); });
   if (!p) throw http::not_found("payout");
-  if (p->status != "parked") throw http::conflict("payout " + id + " is " + p->status + ", not parked");
+  if (next(state_of(*p), signal).outcome != PayoutOutcome::apply) {
+    throw http::conflict("payout " + id + " is " + p->status + ", not parked");
+  }
   // The operator's word must not contradict the provider's own record: that would pay twice or never.
   const QueryResult q = provider.query(p->current_ref);
   if (q.found == QueryResult::Found::unknown) {
@@ -549,24 +518,22 @@ PayoutRow resolve_parked(db::Database& db, Provider& provider, const std::string
   }
   return db.tx([&](soci::session& s) {
     auto now_p = find_payout(s, id);
-    if (!now_p || now_p->status != "parked") throw http::conflict("payout " + id + " changed meanwhile");
+    const auto t = now_p ? next(state_of(*now_p), signal) : PayoutTransition{};
+    if (t.outcome != PayoutOutcome::apply) throw http::conflict("payout " + id + " changed meanwhile");
     const json resolution{{"by", operator_id},
                           {"outcome", outcome},
                           {"note", note},
                           {"provider_status", provider_says},
                           {"at", clock::rfc3339(clock::now_ms())}};
-    const std::string text = resolution.dump();
-    s << "UPDATE payouts SET resolution = :r WHERE id = :id", soci::use(text), soci::use(id);
-    if (outcome == "succeeded") {
-      set_attempt(s, now_p->current_ref, "succeeded", q.provider_ref, "");
-      succeed(s, *now_p, "parked", q.provider_ref);
-    } else {
+    set_payout_resolution(s, id, resolution.dump());
+    Facts f{"succeeded", q.provider_ref, "", ""};
+    if (signal == Signal::operator_failed) {
       // Failed for good at the provider (or never received): the money goes back, no further attempt.
       now_p->max_attempts = now_p->attempts;
-      s << "UPDATE payouts SET max_attempts = attempts WHERE id = :id", soci::use(id);
-      set_attempt(s, now_p->current_ref, "failed", q.provider_ref, "resolved by operator");
-      retry_or_fail(s, *now_p, "parked", "resolved by operator: " + note, st);
+      exhaust_payout_attempts(s, id);
+      f = {"failed", q.provider_ref, "resolved by operator", "resolved by operator: " + note};
     }
+    apply(s, *now_p, t, f, st);
     return *find_payout(s, id);
   });
 }

@@ -24,7 +24,6 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -33,6 +32,7 @@
 #include "common/db.hpp"
 #include "common/http.hpp"
 #include "services/settlement/provider.hpp"
+#include "services/settlement/store/payouts.hpp"
 
 namespace crowd::settlement {
 
@@ -47,27 +47,9 @@ struct PayoutSettings {
   static PayoutSettings from_env();
 };
 
-struct PayoutRow {
-  std::string id, party_kind, party_id, origin, currency = "CNY", status, current_ref, provider_ref, last_error,
-                                                resolution;
-  std::int64_t amount_fen = 0;
-  int attempts = 0, max_attempts = 0;
-  std::optional<std::int64_t> next_attempt_at_ms;
-  std::int64_t created_at_ms = 0, updated_at_ms = 0;
-};
+// PayoutRow, find_payout, list_payouts and the rest of the SQL: store/payouts.hpp; the transitions:
+// payouts_machine.hpp.
 nlohmann::json payout_json(const PayoutRow& p);
-std::optional<PayoutRow> find_payout(soci::session& s, const std::string& id);
-// Payouts of a party and/or in a status (empty: any), created in [from_ms, to_ms), oldest first unless
-// newest_first, at most limit.
-struct PayoutQuery {
-  std::string party_id;
-  std::string status;
-  std::int64_t from_ms = 0;
-  std::int64_t to_ms = std::numeric_limits<std::int64_t>::max();
-  bool newest_first = false;
-  int limit = 100;
-};
-std::vector<PayoutRow> list_payouts(soci::session& s, const PayoutQuery& q);
 
 // The accounts a payout moves money between.
 std::string payout_source(const PayoutRow& p);
