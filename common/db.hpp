@@ -319,8 +319,26 @@ class RowReader {
   int i32();
   bool flag();  // an INTEGER 0/1
   void done() const;
+  // The next columns into out..., in order, each read by its type (std::string, int, std::int64_t, bool as
+  // a flag, or their optional for a nullable column); into() then checks that the row was all read (done).
+  template <class... T>
+  RowReader& fields(T&... out) {
+    (read(out), ...);
+    return *this;
+  }
+  template <class... T>
+  void into(T&... out) {
+    fields(out...);
+    done();
+  }
 
  private:
+  void read(std::string& v) { v = str(); }
+  void read(std::optional<std::string>& v) { v = opt_str(); }
+  void read(std::int64_t& v) { v = i64(); }
+  void read(std::optional<std::int64_t>& v) { v = opt_i64(); }
+  void read(int& v) { v = i32(); }
+  void read(bool& v) { v = flag(); }
   std::size_t next();
   const soci::row& row_;
   std::size_t pos_ = 0;

@@ -51,16 +51,9 @@ WorkerView worker_from(const soci::row& row) {
 constexpr const char* kApiKeyColumns = "id, party_id, role, name, created_by, created_at_ms, revoked_at_ms";
 
 ApiKeyRow api_key_from(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kApiKeyColumns));
   ApiKeyRow k;
-  k.id = r.str();
-  k.party_id = r.str();
-  k.role = r.str();
-  k.name = r.opt_str();
-  k.created_by = r.str();
-  k.created_at_ms = r.i64();
-  k.revoked_at_ms = r.opt_i64();
-  r.done();
+  db::RowReader(row, db::column_count(kApiKeyColumns))
+      .into(k.id, k.party_id, k.role, k.name, k.created_by, k.created_at_ms, k.revoked_at_ms);
   return k;
 }
 
@@ -68,16 +61,10 @@ constexpr const char* kEnterpriseCols =
     "id, name, credit_code, contact_email, verification_status, verification_method, created_at_ms";
 
 EnterpriseView enterprise_from(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kEnterpriseCols));
   EnterpriseView e;
-  e.id = r.str();
-  e.name = r.str();
-  e.credit_code = r.str();
-  e.contact_email = r.opt_str();
-  e.verification.status = r.str();
-  e.verification.method = r.str();
-  e.created_at_ms = r.i64();
-  r.done();
+  db::RowReader(row, db::column_count(kEnterpriseCols))
+      .into(e.id, e.name, e.credit_code, e.contact_email, e.verification.status, e.verification.method,
+            e.created_at_ms);
   return e;
 }
 
@@ -85,54 +72,34 @@ constexpr const char* kSecretCols =
     "real_name_sealed, id_number_sealed, id_number_hmac, phone_sealed, phone_hmac, password_hash";
 
 WorkerSecrets secrets_from(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kSecretCols));
   WorkerSecrets k;
-  k.real_name_sealed = r.str();
-  k.id_number_sealed = r.str();
-  k.id_number_hmac = r.str();
-  k.phone_sealed = r.str();
-  k.phone_hmac = r.str();
-  k.password_hash = r.str();
-  r.done();
+  db::RowReader(row, db::column_count(kSecretCols))
+      .into(k.real_name_sealed, k.id_number_sealed, k.id_number_hmac, k.phone_sealed, k.phone_hmac, k.password_hash);
   return k;
 }
 
 constexpr const char* kCreditCols = "worker_id, score, completed_assignments, basis, since_ms";
 
 CreditRecord credit_from(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kCreditCols));
   CreditRecord c;
-  c.worker_id = r.str();
-  c.score = r.i32();
-  c.completed_assignments = r.i64();
-  c.basis = r.str();
-  c.since_ms = r.i64();
-  r.done();
+  db::RowReader(row, db::column_count(kCreditCols))
+      .into(c.worker_id, c.score, c.completed_assignments, c.basis, c.since_ms);
   return c;
 }
 
 constexpr const char* kOperatorCols = "id, username, created_at_ms";
 
 OperatorView operator_from(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kOperatorCols));
   OperatorView o;
-  o.id = r.str();
-  o.username = r.str();
-  o.created_at_ms = r.i64();
-  r.done();
+  db::RowReader(row, db::column_count(kOperatorCols)).into(o.id, o.username, o.created_at_ms);
   return o;
 }
 
 constexpr const char* kIntegrationCols = "id, name, created_by, created_at_ms";
 
 IntegrationView integration_from(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kIntegrationCols));
   IntegrationView i;
-  i.id = r.str();
-  i.name = r.str();
-  i.created_by = r.str();
-  i.created_at_ms = r.i64();
-  r.done();
+  db::RowReader(row, db::column_count(kIntegrationCols)).into(i.id, i.name, i.created_by, i.created_at_ms);
   return i;
 }
 

@@ -33,47 +33,22 @@ E known(std::optional<E> v, const std::string& raw) {
 Assignment assignment_from(const soci::row& row) {
   db::RowReader r(row, db::column_count(kAssignmentCols));
   Assignment a;
-  a.id = r.str();
-  a.offer_id = r.str();
-  a.task_id = r.str();
-  a.enterprise_id = r.str();
-  a.worker_id = r.str();
-  a.units = r.i64();
-  a.pay_per_unit_fen = r.i64();
-  a.amount_fen = r.i64();
-  a.currency = r.str();
-  a.category = r.str();
-  a.title = r.str();
-  a.review_window_s = r.i64();
-  a.deadline_ms = r.i64();
+  r.fields(a.id, a.offer_id, a.task_id, a.enterprise_id, a.worker_id, a.units, a.pay_per_unit_fen, a.amount_fen,
+           a.currency, a.category, a.title, a.review_window_s, a.deadline_ms);
   const auto status = r.str();
   a.status = known(assignment_status_from(status), status);
-  a.revision_round = r.i32();
-  a.created_at_ms = r.i64();
-  a.updated_at_ms = r.i64();
-  r.done();
+  r.into(a.revision_round, a.created_at_ms, a.updated_at_ms);
   return a;
 }
 
 Submission submission_from(const soci::row& row) {
   db::RowReader r(row, db::column_count(kSubmissionCols));
   Submission sub;
-  sub.id = r.str();
-  sub.assignment_id = r.str();
-  sub.task_id = r.str();
-  sub.enterprise_id = r.str();
-  sub.worker_id = r.str();
-  sub.round = r.i32();
+  r.fields(sub.id, sub.assignment_id, sub.task_id, sub.enterprise_id, sub.worker_id, sub.round);
   const auto status = r.str();
   sub.status = known(submission_status_from(status), status);
-  sub.content_sha256 = r.str();
-  sub.size_bytes = r.i64();
-  sub.media_type = r.str();
-  sub.storage_ref = r.str();
-  sub.note = r.opt_str();
-  sub.submitted_at_ms = r.i64();
-  sub.review_deadline_ms = r.i64();
-  sub.evidence_hash = r.str();
+  r.fields(sub.content_sha256, sub.size_bytes, sub.media_type, sub.storage_ref, sub.note, sub.submitted_at_ms,
+           sub.review_deadline_ms, sub.evidence_hash);
   const auto decision = r.opt_str();
   const auto reason = r.opt_str();
   const auto automatic = r.opt_i64();
@@ -91,16 +66,9 @@ Submission submission_from(const soci::row& row) {
 }
 
 evidence::Entry entry_from(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kEntryCols));
   evidence::Entry e;
-  e.seq = r.i64();
-  e.kind = r.str();
-  e.submission_id = r.str();
-  e.payload = r.str();
-  e.prev_hash = r.str();
-  e.hash = r.str();
-  e.recorded_at_ms = r.i64();
-  r.done();
+  db::RowReader(row, db::column_count(kEntryCols))
+      .into(e.seq, e.kind, e.submission_id, e.payload, e.prev_hash, e.hash, e.recorded_at_ms);
   return e;
 }
 

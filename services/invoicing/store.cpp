@@ -12,32 +12,20 @@ constexpr const char* kInvoiceCols = "id, enterprise_id, document";
 constexpr const char* kPendingCols = "settlement_id, data, trace_id";
 
 Buyer buyer_of(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kBuyerCols));
   Buyer b;
-  b.enterprise_id = r.str();
-  b.name = r.str();
-  b.credit_code = r.str();
-  r.done();
+  db::RowReader(row, db::column_count(kBuyerCols)).into(b.enterprise_id, b.name, b.credit_code);
   return b;
 }
 
 StoredInvoice invoice_of(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kInvoiceCols));
   StoredInvoice i;
-  i.id = r.str();
-  i.enterprise_id = r.str();
-  i.document = r.str();
-  r.done();
+  db::RowReader(row, db::column_count(kInvoiceCols)).into(i.id, i.enterprise_id, i.document);
   return i;
 }
 
 Pending pending_row_of(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kPendingCols));
   Pending p;
-  p.settlement_id = r.str();
-  p.data = r.str();
-  p.trace_id = r.str();
-  r.done();
+  db::RowReader(row, db::column_count(kPendingCols)).into(p.settlement_id, p.data, p.trace_id);
   return p;
 }
 

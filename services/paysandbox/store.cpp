@@ -12,33 +12,16 @@ constexpr const char* kNotificationCols = "event_id, notify_url, body, attempts,
 constexpr const char* kScenarioCols = "id, outcome";
 
 Order order_of(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kOrderCols));
   Order o;
-  o.merchant_ref = r.str();
-  o.provider_ref = r.str();
-  o.kind = r.str();
-  o.amount_fen = r.i64();
-  o.payee = r.str();
-  o.notify_url = r.str();
-  o.status = r.str();
-  o.scenario = r.str();
-  o.reason = r.str();
-  o.created_at_ms = r.i64();
-  o.succeeded_at_ms = r.opt_i64();
-  o.returned_at_ms = r.opt_i64();
-  r.done();
+  db::RowReader(row, db::column_count(kOrderCols))
+      .into(o.merchant_ref, o.provider_ref, o.kind, o.amount_fen, o.payee, o.notify_url, o.status, o.scenario, o.reason,
+            o.created_at_ms, o.succeeded_at_ms, o.returned_at_ms);
   return o;
 }
 
 DueNotification notification_of(const soci::row& row) {
-  db::RowReader r(row, db::column_count(kNotificationCols));
   DueNotification n;
-  n.event_id = r.str();
-  n.url = r.str();
-  n.body = r.str();
-  n.attempts = r.i32();
-  n.copies = r.i32();
-  r.done();
+  db::RowReader(row, db::column_count(kNotificationCols)).into(n.event_id, n.url, n.body, n.attempts, n.copies);
   return n;
 }
 

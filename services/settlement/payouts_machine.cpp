@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/enum_text.hpp"
+
 namespace crowd::settlement {
 
 namespace {
@@ -12,13 +14,8 @@ using S = PayoutStatus;
 using E = PayoutEffect;
 using G = PayoutSignal;
 
-constexpr std::array<std::pair<S, const char*>, 7> kStatusNames{{{S::pending, "pending"},
-                                                                 {S::submitting, "submitting"},
-                                                                 {S::submitted, "submitted"},
-                                                                 {S::succeeded, "succeeded"},
-                                                                 {S::failed, "failed"},
-                                                                 {S::returned, "returned"},
-                                                                 {S::parked, "parked"}}};
+constexpr EnumText<S, 7> kStatusNames{
+    {"pending", "submitting", "submitted", "succeeded", "failed", "returned", "parked"}, "payout status"};
 
 PayoutTransition go(S to, E effect) {
   return {PayoutOutcome::apply, to, effect};
@@ -92,15 +89,11 @@ PayoutTransition on_query_answer(PayoutState from, G signal) {
 }  // namespace
 
 std::string to_string(PayoutStatus s) {
-  for (const auto& [v, name] : kStatusNames)
-    if (v == s) return name;
-  throw std::logic_error("payout status out of range");
+  return kStatusNames.name(s);
 }
 
 std::optional<PayoutStatus> parse_payout_status(std::string_view s) {
-  for (const auto& [v, name] : kStatusNames)
-    if (s == name) return v;
-  return std::nullopt;
+  return kStatusNames.find(s);
 }
 
 std::string to_string(PayoutSignal s) {

@@ -34,38 +34,20 @@ Task from_row(const soci::row& row) {
   db::RowReader r(row, db::column_count(kColumns));
   Task t;
   TaskSpec& s = t.spec;
-  t.id = r.str();
-  t.enterprise_id = r.str();
+  r.fields(t.id, t.enterprise_id);
   const std::string status_text = r.str();
   const auto status = status_from(status_text);
   if (!status) throw std::domain_error("tasks: unknown status in row " + t.id);
   t.progress.status = *status;
-  s.title = r.str();
-  s.description = r.str();
-  s.category = r.str();
-  s.mode = r.str();
-  s.units = r.i64();
-  t.progress.units_total = r.i64();
-  t.progress.units_assigned = r.i64();
-  t.progress.units_completed = r.i64();
+  r.fields(s.title, s.description, s.category, s.mode, s.units, t.progress.units_total, t.progress.units_assigned,
+           t.progress.units_completed);
   s.required_skills = nlohmann::json::parse(r.str()).get<std::vector<std::string>>();
-  s.pay_per_unit_fen = r.i64();
-  s.budget_fen = r.i64();
-  s.currency = r.str();
-  s.deadline_ms = r.i64();
-  s.review_window_hours = r.i64();
+  r.fields(s.pay_per_unit_fen, s.budget_fen, s.currency, s.deadline_ms, s.review_window_hours);
   const auto lat = r.opt_i64();
   const auto lng = r.opt_i64();
   if (lat && lng) s.place = Place{*lat, *lng};
-  s.radius_m = r.opt_i64();
-  s.ip_transfer_on_acceptance = r.flag();
-  s.ip_license = r.opt_str();
-  t.escrow_transfer_id = r.opt_str();
-  t.funding_failure_reason = r.opt_str();
-  t.version = r.i64();
-  t.created_at_ms = r.i64();
-  t.updated_at_ms = r.i64();
-  r.done();
+  r.into(s.radius_m, s.ip_transfer_on_acceptance, s.ip_license, t.escrow_transfer_id, t.funding_failure_reason,
+         t.version, t.created_at_ms, t.updated_at_ms);
   return t;
 }
 
