@@ -4,65 +4,41 @@
 
 #include <initializer_list>
 
-#include "common/db.hpp"
+#include "services/settlement/store/rows.hpp"
 
 namespace crowd::settlement {
 
 // --- Reconciliation ---
 
-namespace {
-
-constexpr const char* kDepositOutcomeColumns = "amount_fen, status, provider";
-constexpr const char* kProviderMovementColumns = "t.ref, t.kind, t.amount_fen";
-
-}  // namespace
-
 std::optional<DepositOutcome> find_deposit_outcome(soci::session& s, const std::string& deposit_id) {
-  soci::rowset<soci::row> rows =
-      (s.prepare << std::string("SELECT ") + kDepositOutcomeColumns + " FROM deposits WHERE id = :id",
-       soci::use(deposit_id));
-  for (const auto& row : rows) {
-    db::RowReader r(row, db::column_count(kDepositOutcomeColumns));
-    DepositOutcome d;
-    d.amount_fen = r.i64();
-    d.status = r.str();
-    d.provider = r.str();
-    r.done();
-    return d;
-  }
-  return std::nullopt;
+  std::optional<DepositOutcome> out;
+  rows::each(
+      s, "amount_fen, status, provider", "FROM deposits WHERE id = :id",
+      [&](db::RowReader& r) {
+        out = DepositOutcome{r.i64(), r.str(), r.str()};
+      },
+      deposit_id);
+  return out;
 }
 
 std::string payout_of_attempt(soci::session& s, const std::string& merchant_ref) {
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT payout_id FROM payout_attempts WHERE merchant_ref = :m", soci::use(merchant_ref));
-  for (const auto& row : rows) {
-    db::RowReader r(row, 1);
-    std::string id = r.str();
-    r.done();
-    return id;
-  }
-  return "";
+  std::string out;
+  rows::each(
+      s, "payout_id", "FROM payout_attempts WHERE merchant_ref = :m", [&](db::RowReader& r) { out = r.str(); },
+      merchant_ref);
+  return out;
 }
 
 std::vector<ProviderMovement> provider_movements(soci::session& s, std::int64_t from_ms, std::int64_t to_ms) {
   const long long from = from_ms, to = to_ms;
-  soci::rowset<soci::row> rows =
-      (s.prepare << std::string("SELECT ") + kProviderMovementColumns +
-                        " FROM transfers t WHERE t.kind IN ('payout_sent', 'payout_returned', 'deposit') AND "
-                        "t.created_at_ms >= :f AND t.created_at_ms < :t",
-       soci::use(from), soci::use(to));
-  std::vector<ProviderMovement> out;
-  for (const auto& row : rows) {
-    db::RowReader r(row, db::column_count(kProviderMovementColumns));
-    ProviderMovement m;
-    m.ref = r.str();
-    m.kind = r.str();
-    m.amount_fen = r.i64();
-    r.done();
-    out.push_back(std::move(m));
-  }
-  return out;
+  return rows::all(
+      s, "t.ref, t.kind, t.amount_fen",
+      "FROM transfers t WHERE t.kind IN ('payout_sent', 'payout_returned', 'deposit') AND t.created_at_ms >= :f AND "
+      "t.created_at_ms < :t",
+      [](db::RowReader& r) {
+        return ProviderMovement{r.str(), r.str(), r.i64()};
+      },
+      from, to);
 }
 
 void save_reconciliation(soci::session& s, const ReconciliationRow& r) {
@@ -85,36 +61,28 @@ std::vector<std::int64_t> settled_sums(soci::session& s, const char* party_colum
   std::string select = "COUNT(*)";
   for (const char* c : columns) select += std::string(", CAST(COALESCE(SUM(") + c + "), 0) AS BIGINT)";
   const long long from = p.start_ms, to = p.end_ms;
-  soci::rowset<soci::row> rows = (s.prepare << "SELECT " + select + " FROM settlements WHERE " + party_column +
-                                                   " = :p AND settled_at_ms >= :f AND settled_at_ms < :t",
-                                  soci::use(party), soci::use(from), soci::use(to));
   std::vector<std::int64_t> out(columns.size() + 1, 0);  // an aggregate without GROUP BY: one row
-  for (const auto& row : rows) {
-    db::RowReader r(row, out.size());
-    for (auto& v : out) v = r.i64();
-    r.done();
-  }
+  rows::each(
+      s, select,
+      std::string("FROM settlements WHERE ") + party_column + " = :p AND settled_at_ms >= :f AND settled_at_ms < :t",
+      [&](db::RowReader& r) {
+        for (auto& v : out) v = r.i64();
+      },
+      party, from, to);
   return out;
 }
-
-constexpr const char* kInvoiceSeenColumns = "invoice_id, number, settlement_id, total_fen, issued_at_ms";
 
 }  // namespace
 
 std::int64_t transfers_total(soci::session& s, const std::string& kind, TransferSide side, const std::string& account,
                              const Period& p) {
-  const char* column = side == TransferSide::debit ? "debit_account" : "credit_account";
+  const std::string column = side == TransferSide::debit ? "debit_account" : "credit_account";
   const long long from = p.start_ms, to = p.end_ms;
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM transfers WHERE kind = :k AND " << column
-                 << " = :a AND created_at_ms >= :f AND created_at_ms < :t",
-       soci::use(kind), soci::use(account), soci::use(from), soci::use(to));
   std::int64_t sum = 0;
-  for (const auto& row : rows) {
-    db::RowReader r(row, 1);
-    sum = r.i64();
-    r.done();
-  }
+  rows::each(
+      s, "CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)",
+      "FROM transfers WHERE kind = :k AND " + column + " = :a AND created_at_ms >= :f AND created_at_ms < :t",
+      [&](db::RowReader& r) { sum = r.i64(); }, kind, account, from, to);
   return sum;
 }
 
@@ -130,25 +98,12 @@ EarnedTotals worker_earned(soci::session& s, const std::string& worker_id, const
 
 std::vector<InvoiceSeen> invoices_seen_in(soci::session& s, const std::string& enterprise_id, const Period& p) {
   const long long from = p.start_ms, to = p.end_ms;
-  soci::rowset<soci::row> rows =
-      (s.prepare << std::string("SELECT ") + kInvoiceSeenColumns +
-                        " FROM invoices_seen WHERE enterprise_id = :e AND issued_at_ms >= :f AND issued_at_ms < :t "
-                        "ORDER BY issued_at_ms, invoice_id",
-       soci::use(enterprise_id), soci::use(from), soci::use(to));
-  std::vector<InvoiceSeen> out;
-  for (const auto& row : rows) {
-    db::RowReader r(row, db::column_count(kInvoiceSeenColumns));
-    InvoiceSeen i;
-    i.invoice_id = r.str();
-    i.number = r.str();
-    i.enterprise_id = enterprise_id;
-    i.settlement_id = r.str();
-    i.total_fen = r.i64();
-    i.issued_at_ms = r.i64();
-    r.done();
-    out.push_back(std::move(i));
-  }
-  return out;
+  return rows::all(
+      s, "invoice_id, number, enterprise_id, settlement_id, total_fen, issued_at_ms",
+      "FROM invoices_seen WHERE enterprise_id = :e AND issued_at_ms >= :f AND issued_at_ms < :t ORDER BY "
+      "issued_at_ms, invoice_id",
+      [](db::RowReader& r) { return InvoiceSeen{r.str(), r.str(), r.str(), r.str(), r.i64(), r.i64()}; }, enterprise_id,
+      from, to);
 }
 
 }  // namespace crowd::settlement
