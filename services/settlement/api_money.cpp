@@ -13,6 +13,7 @@
 #include "services/settlement/ledger.hpp"
 #include "services/settlement/rules.hpp"
 #include "services/settlement/statements.hpp"
+#include "services/settlement/store/money.hpp"
 
 namespace crowd::settlement {
 
@@ -114,54 +115,6 @@ http::Response get_my_balance(db::Database& db, http::Request& req) {
 
 namespace {
 
-// The accounts a party owns, as SQL over two parameters (:aN its main account, :pN its id): the main
-// account and, for an enterprise, the escrow accounts of its tasks and the reservations of their assignments
-// (asg:{asg}:reserved, two-phase escrow: still the enterprise's money until posted). COLUMN is debit_account or
-// credit_account; `n` keeps placeholder names unique within a statement (SQLite binds a repeated name once).
-std::string owned(const std::string& column, const std::string& n) {
-  return "(" + column + " = :a" + n + " OR " + column +
-         " IN (SELECT x.account_id FROM escrows e JOIN (SELECT task_id, account_id FROM escrows UNION ALL SELECT "
-         "task_id, account_id FROM reservations) x ON x.task_id = e.task_id WHERE e.enterprise_id = :p" +
-         n + "))";
-}
-
-// Balance of each owned account at `before_ms` (exclusive), rebuilt from the transfers.
-std::map<std::string, std::int64_t> balances_at(soci::session& s, const std::string& account, const std::string& party,
-                                                std::int64_t before_ms) {
-  const long long before = before_ms;
-  const std::string sql =
-      "SELECT account, SUM(delta) FROM (SELECT credit_account AS account, amount_fen AS delta FROM transfers WHERE "
-      "created_at_ms < :t1 AND " +
-      owned("credit_account", "1") +
-      " UNION ALL SELECT debit_account AS account, -amount_fen AS delta FROM transfers WHERE created_at_ms < :t2 AND " +
-      owned("debit_account", "2") + ") legs GROUP BY account";
-  std::map<std::string, std::int64_t> out;
-  soci::rowset<soci::row> rows = (s.prepare << sql, soci::use(before), soci::use(account), soci::use(party),
-                                  soci::use(before), soci::use(account), soci::use(party));
-  for (const auto& r : rows) out[db::get_str(r, 0)] = db::get_i64(r, 1);
-  return out;
-}
-
-// The transfers touching the party's accounts in the period, in time order, at most kStatementMaxTransfers
-// + 1 (one more tells the caller the list was cut).
-std::vector<TransferSpec> transfers_in(soci::session& s, const std::string& account, const std::string& party,
-                                       const Period& p) {
-  const long long from = p.start_ms, to = p.end_ms;
-  const int limit = kStatementMaxTransfers + 1;
-  const std::string sql =
-      "SELECT id, debit_account, credit_account, amount_fen, currency, kind, ref, created_at_ms FROM transfers "
-      "WHERE created_at_ms >= :f AND created_at_ms < :t AND (" +
-      owned("debit_account", "1") + " OR " + owned("credit_account", "2") + ") ORDER BY created_at_ms, id LIMIT :lim";
-  std::vector<TransferSpec> out;
-  soci::rowset<soci::row> rows = (s.prepare << sql, soci::use(from), soci::use(to), soci::use(account),
-                                  soci::use(party), soci::use(account), soci::use(party), soci::use(limit));
-  for (const auto& r : rows) {
-    out.push_back(TransferSpec{db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2), db::get_i64(r, 3),
-                               db::get_str(r, 4), db::get_str(r, 5), db::get_str(r, 6), db::get_i64(r, 7)});
-  }
-  return out;
-}
-
 json transfer_line(const TransferSpec& t) {
   return {{"transfer_id", t.id},
           {"kind", t.kind},
@@ -238,9 +191,10 @@ http::Response get_my_statement(db::Database& db, http::Request& req) {
   const bool enterprise = who.role == Role::enterprise;
   const std::string account = enterprise ? enterprise_available(who.party_id) : worker_payable(who.party_id);
   return read_consistent(db, [&](soci::session& s) {
-    const auto open = balances_at(s, account, who.party_id, period->start_ms);
-    const auto close = balances_at(s, account, who.party_id, period->end_ms);
-    auto transfers = transfers_in(s, account, who.party_id, *period);
+    const auto open = owned_balances_at(s, account, who.party_id, period->start_ms);
+    const auto close = owned_balances_at(s, account, who.party_id, period->end_ms);
+    // One more than the statement lists tells it the list was cut.
+    auto transfers = owned_transfers_in(s, account, who.party_id, *period, kStatementMaxTransfers + 1);
     const bool truncated = transfers.size() > static_cast<std::size_t>(kStatementMaxTransfers);
     if (truncated) transfers.resize(kStatementMaxTransfers);
     const StatementTotals totals = totals_of(account, movements_of(account, open, close, transfers, truncated), close);

@@ -6,6 +6,7 @@
 #include "services/settlement/api.hpp"
 #include "services/settlement/ledger.hpp"
 #include "services/settlement/ledger_check.hpp"
+#include "services/settlement/store/money.hpp"
 
 namespace crowd::settlement {
 
@@ -99,73 +100,12 @@ http::Response list_settlements(db::Database& db, http::Request& req) {
   });
 }
 
-namespace {
-
-void load_accounts(soci::session& s, LedgerSnapshot& snap) {
-  soci::rowset<soci::row> accounts = s.prepare << "SELECT id, allow_negative, balance_fen FROM accounts ORDER BY id";
-  for (const auto& r : accounts)
-    snap.accounts.push_back({db::get_str(r, 0), db::get_i64(r, 1) != 0, db::get_i64(r, 2)});
-  soci::rowset<soci::row> rebuilt =
-      s.prepare << "SELECT account, SUM(delta) FROM (SELECT credit_account AS account, amount_fen AS delta FROM "
-                   "transfers UNION ALL SELECT debit_account AS account, -amount_fen AS delta FROM transfers) legs "
-                   "GROUP BY account";
-  for (const auto& r : rebuilt) snap.recomputed_fen[db::get_str(r, 0)] = db::get_i64(r, 1);
-  soci::rowset<soci::row> count = s.prepare << "SELECT COUNT(*) FROM transfers";
-  for (const auto& r : count) snap.transfers = db::get_i64(r, 0);
-  soci::rowset<soci::row> bad = s.prepare << "SELECT id FROM transfers WHERE amount_fen <= 0 OR debit_account = "
-                                             "credit_account ORDER BY id LIMIT 50";
-  for (const auto& r : bad) snap.malformed_transfers.push_back(db::get_str(r, 0));
-}
-
-void load_escrows_and_settlements(soci::session& s, LedgerSnapshot& snap) {
-  soci::rowset<soci::row> escrows =
-      s.prepare << "SELECT task_id, account_id, held_fen, settled_fen, released_fen FROM escrows ORDER BY task_id";
-  for (const auto& r : escrows) {
-    snap.escrows.push_back(
-        {db::get_str(r, 0), db::get_str(r, 1), db::get_i64(r, 2), db::get_i64(r, 3), db::get_i64(r, 4)});
-  }
-  soci::rowset<soci::row> settlements =
-      s.prepare << "SELECT s.id, s.amount_fen, s.fee_fen, s.worker_gross_fen, s.iit_fen, s.net_fen, "
-                   "COALESCE((SELECT SUM(t.amount_fen) FROM transfers t WHERE t.ref = s.id), 0) "
-                   "FROM settlements s ORDER BY s.id";
-  for (const auto& r : settlements) {
-    snap.settlements.push_back({db::get_str(r, 0), db::get_i64(r, 1), db::get_i64(r, 2), db::get_i64(r, 3),
-                                db::get_i64(r, 4), db::get_i64(r, 5), db::get_i64(r, 6)});
-  }
-  soci::rowset<soci::row> reservations =
-      s.prepare << "SELECT assignment_id, task_id, account_id, status, amount_fen FROM reservations ORDER BY "
-                   "assignment_id";
-  for (const auto& r : reservations) {
-    snap.reservations.push_back(
-        {db::get_str(r, 0), db::get_str(r, 1), db::get_str(r, 2), db::get_str(r, 3), db::get_i64(r, 4)});
-  }
-}
-
-void load_open_payouts(soci::session& s, LedgerSnapshot& snap) {
-  soci::rowset<soci::row> rows =
-      s.prepare << "SELECT party_kind, party_id, CAST(SUM(amount_fen) AS BIGINT) FROM payouts WHERE status IN "
-                   "('pending', 'submitting', 'submitted', 'parked') GROUP BY party_kind, party_id";
-  for (const auto& r : rows) {
-    const std::string account = db::get_str(r, 0) == "worker" ? worker_payout_pending(db::get_str(r, 1))
-                                                              : enterprise_refund_pending(db::get_str(r, 1));
-    snap.open_payouts_fen[account] = db::get_i64(r, 2);
-  }
-}
-
-}  // namespace
-
 // GET /v1/admin/settlement/check — operators only. Reads one consistent snapshot and checks the ledger's
 // invariants (ledger_check.hpp). → 200 {ok, checked_at, accounts, transfers, checks: [{name, ok, detail,
 // violations}]}; a failed check is reported (ok false), not raised.
 http::Response get_ledger_check(db::Database& db, http::Request& req) {
   http::require_role(req, {Role::operator_});
-  const auto snap = read_consistent(db, [&](soci::session& s) {
-    LedgerSnapshot out;
-    load_accounts(s, out);
-    load_escrows_and_settlements(s, out);
-    load_open_payouts(s, out);
-    return out;
-  });
+  const auto snap = read_consistent(db, [&](soci::session& s) { return load_ledger_snapshot(s); });
   json out = to_json(check_ledger(snap));
   out["checked_at"] = clock::rfc3339(clock::now_ms());
   out["accounts"] = snap.accounts.size();

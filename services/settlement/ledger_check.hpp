@@ -1,5 +1,5 @@
 // Invariants of the whole ledger, checked on read (GET /v1/admin/settlement/check). The loader in
-// admin.cpp reads a snapshot inside one transaction; the checks below are pure.
+// store/money.cpp reads a snapshot inside one transaction; the checks below are pure.
 #pragma once
 
 #include <cstdint>

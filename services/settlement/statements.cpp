@@ -1,12 +1,10 @@
 #include "services/settlement/statements.hpp"
 
-#include <soci/soci.h>
-
 #include "common/clock.hpp"
-#include "common/db.hpp"
 #include "common/money.hpp"
 #include "services/settlement/ledger.hpp"
 #include "services/settlement/payouts.hpp"
+#include "services/settlement/store/reports.hpp"
 
 namespace crowd::settlement {
 
@@ -18,73 +16,45 @@ json money(std::int64_t fen) {
   return crowd::money::to_json(fen);
 }
 
-// Σ amount of the transfers of `kind` in the period whose `column` (debit_account/credit_account) is `account`.
-std::int64_t sum_transfers(soci::session& s, const std::string& kind, const std::string& column,
-                           const std::string& account, const Period& p) {
-  long long sum = 0;
-  const long long from = p.start_ms, to = p.end_ms;
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM transfers WHERE kind = :k AND " << column
-                 << " = :a AND created_at_ms >= :f AND created_at_ms < :t",
-       soci::use(kind), soci::use(account), soci::use(from), soci::use(to));
-  for (const auto& r : rows) sum = db::get_i64(r, 0);
-  return sum;
+json money_moved(soci::session& s, const std::string& kind, TransferSide side, const std::string& account,
+                 const Period& p) {
+  return money(transfers_total(s, kind, side, account, p));
 }
 
 }  // namespace
 
 json enterprise_period_summary(soci::session& s, const std::string& ent, const Period& p) {
   const std::string available = enterprise_available(ent), refund = enterprise_refund_pending(ent);
-  const long long from = p.start_ms, to = p.end_ms;
-  json out{{"deposits", money(sum_transfers(s, "deposit", "credit_account", available, p))},
-           {"escrow_held", money(sum_transfers(s, "escrow_hold", "debit_account", available, p))},
-           {"escrow_released", money(sum_transfers(s, "escrow_release", "credit_account", available, p))},
-           {"refunded", money(sum_transfers(s, "payout_sent", "debit_account", refund, p))}};
-  soci::rowset<soci::row> settled =
-      (s.prepare << "SELECT COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT), "
-                    "CAST(COALESCE(SUM(fee_fen), 0) AS BIGINT) FROM settlements WHERE enterprise_id = :e AND "
-                    "settled_at_ms >= :f AND settled_at_ms < :t",
-       soci::use(ent), soci::use(from), soci::use(to));
-  for (const auto& r : settled) {
-    out["settlements"] = db::get_i64(r, 0);
-    out["work_paid"] = money(db::get_i64(r, 1));      // price of the work settled (out of escrow)
-    out["platform_fees"] = money(db::get_i64(r, 2));  // deducted from that price
-  }
+  json out{{"deposits", money_moved(s, "deposit", TransferSide::credit, available, p)},
+           {"escrow_held", money_moved(s, "escrow_hold", TransferSide::debit, available, p)},
+           {"escrow_released", money_moved(s, "escrow_release", TransferSide::credit, available, p)},
+           {"refunded", money_moved(s, "payout_sent", TransferSide::debit, refund, p)}};
+  const SettledTotals settled = enterprise_settled(s, ent, p);
+  out["settlements"] = settled.count;
+  out["work_paid"] = money(settled.amount_fen);   // price of the work settled (out of escrow)
+  out["platform_fees"] = money(settled.fee_fen);  // deducted from that price
   json invoices = json::array();
   std::int64_t invoiced = 0;
-  soci::rowset<soci::row> inv =
-      (s.prepare << "SELECT invoice_id, number, settlement_id, total_fen, issued_at_ms FROM invoices_seen WHERE "
-                    "enterprise_id = :e AND issued_at_ms >= :f AND issued_at_ms < :t ORDER BY issued_at_ms, invoice_id",
-       soci::use(ent), soci::use(from), soci::use(to));
-  for (const auto& r : inv) {
-    invoiced += db::get_i64(r, 3);
-    invoices.push_back({{"invoice_id", db::get_str(r, 0)},
-                        {"number", db::get_str(r, 1)},
-                        {"settlement_id", db::get_str(r, 2)},
-                        {"total", money(db::get_i64(r, 3))},
-                        {"issued_at", clock::rfc3339(db::get_i64(r, 4))}});
+  for (const auto& i : invoices_seen_in(s, ent, p)) {
+    invoiced += i.total_fen;
+    invoices.push_back({{"invoice_id", i.invoice_id},
+                        {"number", i.number},
+                        {"settlement_id", i.settlement_id},
+                        {"total", money(i.total_fen)},
+                        {"issued_at", clock::rfc3339(i.issued_at_ms)}});
   }
   out["invoiced"] = money(invoiced);
   return {{"summary", out}, {"invoices", invoices}};
 }
 
 json worker_period_summary(soci::session& s, const std::string& w, const Period& p) {
-  const long long from = p.start_ms, to = p.end_ms;
-  json out;
-  soci::rowset<soci::row> earned =
-      (s.prepare << "SELECT COUNT(*), CAST(COALESCE(SUM(worker_gross_fen), 0) AS BIGINT), "
-                    "CAST(COALESCE(SUM(iit_fen), 0) AS BIGINT), CAST(COALESCE(SUM(net_fen), 0) AS BIGINT) "
-                    "FROM settlements WHERE worker_id = :w AND settled_at_ms >= :f AND settled_at_ms < :t",
-       soci::use(w), soci::use(from), soci::use(to));
-  for (const auto& r : earned) {
-    out["payments"] = db::get_i64(r, 0);
-    out["earned_gross"] = money(db::get_i64(r, 1));
-    out["iit_withheld"] = money(db::get_i64(r, 2));
-    out["earned_net"] = money(db::get_i64(r, 3));
-  }
-  const std::string pending = worker_payout_pending(w);
-  out["paid_out"] = money(sum_transfers(s, "payout_sent", "debit_account", pending, p));
-  out["returned"] = money(sum_transfers(s, "payout_returned", "credit_account", worker_payable(w), p));
+  const EarnedTotals earned = worker_earned(s, w, p);
+  json out{{"payments", earned.count},
+           {"earned_gross", money(earned.gross_fen)},
+           {"iit_withheld", money(earned.iit_fen)},
+           {"earned_net", money(earned.net_fen)}};
+  out["paid_out"] = money_moved(s, "payout_sent", TransferSide::debit, worker_payout_pending(w), p);
+  out["returned"] = money_moved(s, "payout_returned", TransferSide::credit, worker_payable(w), p);
   PayoutQuery q;
   q.party_id = w;
   q.from_ms = p.start_ms;
