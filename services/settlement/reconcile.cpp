@@ -99,8 +99,8 @@ void check_deposit_line(soci::session& s, const StatementLine& l, Findings& f) {
 
 // A payout the provider reports must be the ledger's, for the same amount and attempt, with its outcome.
 void check_payout_line(soci::session& s, const StatementLine& l, Findings& f) {
-  const std::string payout_id = payout_of_attempt(s, l.merchant_ref);
-  const auto p = payout_id.empty() ? std::nullopt : find_payout(s, payout_id);
+  const auto payout_id = payout_of_attempt(s, l.merchant_ref);
+  const auto p = payout_id ? find_payout(s, *payout_id) : std::nullopt;
   const std::string want = l.status == "returned" ? "returned" : "succeeded";
   const bool ok = p && p->amount_fen == l.amount_fen && p->current_ref == l.merchant_ref &&
                   (p->status == want || (want == "succeeded" && p->status == "returned"));
@@ -109,7 +109,7 @@ void check_payout_line(soci::session& s, const StatementLine& l, Findings& f) {
     return;
   }
   json m = line_json(l);
-  m["payout_id"] = payout_id;
+  m["payout_id"] = payout_id.value_or("");
   m["ledger_status"] = p ? p->status : "missing";
   m["problem"] = p && p->status == "parked" ? "parked payout the provider reports as " + l.status
                                             : "provider movement not matched by the ledger";

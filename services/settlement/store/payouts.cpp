@@ -306,8 +306,8 @@ std::optional<ReconciliationRow> find_reconciliation(soci::session& s, const std
     x.day = day;
     x.ran_at_ms = r.i64();
     x.statement_sha256 = r.str();
-    x.lines = r.i64();
-    x.matched = r.i64();
+    x.lines = r.i32();
+    x.matched = r.i32();
     x.mismatches = r.str();
     r.done();
     return x;

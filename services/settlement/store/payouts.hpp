@@ -103,10 +103,14 @@ void end_pending_deposit(soci::session& s, const std::string& id, const std::str
 // The provider refused a pending deposit for good.
 void fail_pending_deposit(soci::session& s, const std::string& id, std::int64_t now_ms);
 
-// A stored reconciliation (reconcile.hpp writes them); mismatches: its JSON text.
+// A stored reconciliation (reconcile.hpp writes them, store/reports.hpp saves them).
 struct ReconciliationRow {
-  std::string day, statement_sha256, mismatches;
-  std::int64_t ran_at_ms = 0, lines = 0, matched = 0;
+  std::string day;  // YYYY-MM-DD, CST
+  std::int64_t ran_at_ms = 0;
+  std::string statement_sha256;
+  int lines = 0;
+  int matched = 0;
+  std::string mismatches;  // JSON array
 };
 std::optional<ReconciliationRow> find_reconciliation(soci::session& s, const std::string& day);
 

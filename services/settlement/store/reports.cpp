@@ -21,14 +21,6 @@ std::optional<DepositOutcome> find_deposit_outcome(soci::session& s, const std::
   return out;
 }
 
-std::string payout_of_attempt(soci::session& s, const std::string& merchant_ref) {
-  std::string out;
-  rows::each(
-      s, "payout_id", "FROM payout_attempts WHERE merchant_ref = :m", [&](db::RowReader& r) { out = r.str(); },
-      merchant_ref);
-  return out;
-}
-
 std::vector<ProviderMovement> provider_movements(soci::session& s, std::int64_t from_ms, std::int64_t to_ms) {
   const long long from = from_ms, to = to_ms;
   return rows::all(

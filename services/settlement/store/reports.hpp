@@ -9,6 +9,7 @@
 
 #include "services/settlement/rules.hpp"
 #include "services/settlement/store.hpp"
+#include "services/settlement/store/payouts.hpp"
 
 namespace soci {
 class session;
@@ -26,9 +27,6 @@ struct DepositOutcome {
 };
 std::optional<DepositOutcome> find_deposit_outcome(soci::session& s, const std::string& deposit_id);
 
-// The payout whose attempt the provider knows as merchant_ref; "" when no attempt has that ref.
-std::string payout_of_attempt(soci::session& s, const std::string& merchant_ref);
-
 // A transfer the provider's statement should show: a payout sent or returned, or a deposit.
 struct ProviderMovement {
   std::string ref;
@@ -38,15 +36,7 @@ struct ProviderMovement {
 // The ledger's provider movements created in [from_ms, to_ms).
 std::vector<ProviderMovement> provider_movements(soci::session& s, std::int64_t from_ms, std::int64_t to_ms);
 
-struct ReconciliationRow {
-  std::string day;  // YYYY-MM-DD, CST
-  std::int64_t ran_at_ms = 0;
-  std::string statement_sha256;
-  int lines = 0;
-  int matched = 0;
-  std::string mismatches;  // JSON array
-};
-// One row per day: a second run of the day replaces the first.
+// One row per day (ReconciliationRow: store/payouts.hpp): a second run of the day replaces the first.
 void save_reconciliation(soci::session& s, const ReconciliationRow& r);
 
 // --- A statement's period figures ---
