@@ -33,9 +33,7 @@ const std::vector<crowd::db::Migration> kMigrations = {
     {"001_effects", "CREATE TABLE effects (event_id TEXT PRIMARY KEY, key TEXT NOT NULL);\n"}};
 
 struct World : crowd::testing::EventWorld {
-  explicit World(const std::string& url_or_empty) : EventWorld(kMigrations, url_or_empty) {
-    db.capture_events = false;
-  }
+  explicit World(const std::string& url_or_empty) : EventWorld(kMigrations, url_or_empty) { db.capture_events = false; }
   // XADDs an envelope of a made-up event straight to `stream`; returns the entry id.
   std::string add(const std::string& stream, const std::string& key, std::string* event_id = nullptr) {
     Event e;
